@@ -1,11 +1,24 @@
 #!/usr/bin/env node
 /**
- * Process entry point: the only place that touches argv, signals and the
- * exit code. Everything else lives in commands.ts.
+ * Process entry point: the only place that touches argv, signals, the
+ * environment and the exit code. Everything else lives in commands.ts.
  */
-import { once } from 'node:events'
+import closeWithGrace from 'close-with-grace'
 import { main } from './commands.js'
 
-const shutdown = Promise.race([once(process, 'SIGINT'), once(process, 'SIGTERM')])
-process.exitCode = await main(process.argv.slice(2), { stdout: process.stdout, stderr: process.stderr, shutdown })
+/** Longest a graceful shutdown may take before the process exits anyway. */
+const SHUTDOWN_GRACE_MS = 30_000
+
+let requestStop!: () => void
+const shutdown = new Promise<void>(resolve => { requestStop = resolve })
+let markDone!: () => void
+const done = new Promise<void>(resolve => { markDone = resolve })
+closeWithGrace({ delay: SHUTDOWN_GRACE_MS }, async ({ err }) => {
+  if (err !== undefined) process.stderr.write(`campaign-ims-proxy: ${err.message}\n`)
+  requestStop()
+  await done
+})
+
+process.exitCode = await main(process.argv.slice(2), { stdout: process.stdout, stderr: process.stderr, shutdown, env: process.env })
+markDone()
 process.exit()

@@ -2,6 +2,10 @@
  * The `campaign-ims-proxy` commands, callable in-process (tests) or from the
  * `cli.ts` entry point (which owns the real process).
  */
+import { parseArgs } from 'node:util'
+import { pino, type DestinationStream } from 'pino'
+import { DEMO_USAGE, demoInstructions, demoPorts, startDemo } from './demo.js'
+import { serve } from './server.js'
 import { describeSimulators, SIMULATE_USAGE, simulateConfig, startSimulators, UsageError } from './sim/simulate.js'
 
 export interface CommandIo {
@@ -9,20 +13,57 @@ export interface CommandIo {
   readonly stderr: NodeJS.WritableStream
   /** Resolves when the process is asked to stop (SIGINT/SIGTERM). */
   readonly shutdown: Promise<unknown>
+  /** The environment `${VAR}` references in the configuration read. */
+  readonly env: Readonly<Record<string, string | undefined>>
 }
 
 export const USAGE = `Usage: campaign-ims-proxy <command> [options]
 
 Commands:
-  simulate    run the Adobe IMS and Adobe Campaign simulators
-  help        print this help
+  serve --config FILE   run the proxy (the default command)
+  demo                  run the proxy in front of the embedded IMS and Campaign simulators
+  simulate              run only the Adobe IMS and Adobe Campaign simulators
+  help                  print this help
 
 Run 'campaign-ims-proxy <command> --help' for a command's options.
+`
+
+const SERVE_USAGE = `Usage: campaign-ims-proxy serve --config FILE
+
+Runs the proxy with the YAML configuration FILE (see config/example.yaml and
+docs/configuration.md). SIGTERM or SIGINT stops it gracefully.
 `
 
 type Command = (args: readonly string[], io: CommandIo) => Promise<number>
 
 const COMMANDS: Readonly<Record<string, Command>> = {
+  serve: async (args, io) => {
+    if (args.includes('--help')) {
+      io.stdout.write(SERVE_USAGE)
+      return 0
+    }
+    let values
+    try {
+      values = parseArgs({ args: [...args], options: { config: { type: 'string', short: 'c' } } }).values
+    } catch (err) {
+      throw new UsageError((err as Error).message)
+    }
+    if (values.config === undefined) throw new UsageError('--config FILE is required')
+    await serve(values.config, io.shutdown, io.env)
+    return 0
+  },
+  demo: async (args, io) => {
+    if (args.includes('--help')) {
+      io.stdout.write(DEMO_USAGE)
+      return 0
+    }
+    const logger = pino({ level: 'info', base: undefined }, await humanLogStream(io.stderr))
+    const demo = await startDemo(demoPorts(args), logger)
+    io.stdout.write(demoInstructions(demo.server, demo.sims))
+    await io.shutdown
+    await demo.close()
+    return 0
+  },
   simulate: async (args, io) => {
     if (args.includes('--help')) {
       io.stdout.write(SIMULATE_USAGE)
@@ -41,9 +82,22 @@ const COMMANDS: Readonly<Record<string, Command>> = {
   },
 }
 
+/** pino-pretty when installed (a development dependency), JSON lines otherwise. */
+async function humanLogStream (stream: NodeJS.WritableStream): Promise<DestinationStream> {
+  try {
+    const { default: pretty } = await import('pino-pretty')
+    return pretty({ destination: stream, colorize: false, sync: true, ignore: 'pid,hostname' })
+  } catch {
+    /* c8 ignore next -- pino-pretty is installed wherever the tests run */
+    return stream as DestinationStream
+  }
+}
+
 /** Runs a command; resolves to the process exit code. */
 export async function main (argv: readonly string[], io: CommandIo): Promise<number> {
-  const [name = 'help', ...args] = argv
+  // `serve` is the default command: `campaign-ims-proxy --config FILE` serves.
+  const isServeFlags = argv[0]?.startsWith('-') === true && argv[0] !== '--help'
+  const [name = 'help', ...args] = isServeFlags ? ['serve', ...argv] : argv
   const command = COMMANDS[name === '--help' ? 'help' : name]
   if (command === undefined) {
     io.stderr.write(`campaign-ims-proxy: unknown command '${name}'\n\n${USAGE}`)

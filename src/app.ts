@@ -1,0 +1,37 @@
+/**
+ * buildApp(config): the proxy as a Fastify instance, pure wiring, no
+ * listen(). Tests build it and drive it over HTTP.
+ */
+import { randomUUID } from 'node:crypto'
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify'
+import type { Config } from './config/types.js'
+import { proxyPlugin, type TokenSource } from './proxy/plugin.js'
+
+/** A client-supplied X-Request-Id is echoed only when it looks like an id (bounded, no control characters). */
+const REQUEST_ID = /^[\w.:-]{1,128}$/
+
+export interface AppDependencies {
+  readonly config: Config
+  readonly tokens: TokenSource
+  readonly logger: FastifyBaseLogger
+}
+
+export async function buildApp ({ config, tokens, logger }: AppDependencies): Promise<FastifyInstance> {
+  const app = Fastify({
+    loggerInstance: logger,
+    logController: new LogController({ disableRequestLogging: true }),
+    requestIdHeader: false,
+    genReqId: (req) => {
+      const given = req.headers['x-request-id']
+      return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID()
+    },
+    // Bodies are streamed to Campaign; the proxy enforces its own limit (limits.maxBodyBytes).
+    bodyLimit: config.limits.maxBodyBytes,
+    return503OnClosing: true,
+    forceCloseConnections: 'idle',
+    routerOptions: { ignoreDuplicateSlashes: false },
+  })
+  app.addHook('onSend', async (request, reply) => { reply.header('x-request-id', request.id) })
+  await app.register(proxyPlugin, { config, tokens })
+  return app
+}

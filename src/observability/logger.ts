@@ -1,0 +1,37 @@
+/**
+ * The one pino logger configuration: JSON lines, redaction configured once.
+ * Tokens, passwords, secrets and session credentials never reach a log line;
+ * token fingerprints do.
+ */
+import { pino, type DestinationStream, type Logger, type LevelWithSilent } from 'pino'
+
+/** Paths pino replaces with `[redacted]`, wherever a request, a header set or a config object is logged. */
+export const REDACTED_PATHS = [
+  'req.headers.authorization',
+  'req.headers.cookie',
+  'req.headers["x-session-token"]',
+  'req.headers["x-security-token"]',
+  'headers.authorization',
+  'headers.cookie',
+  'headers["x-session-token"]',
+  'headers["x-security-token"]',
+  '*.clientSecret',
+  '*.password',
+  '*.secret',
+  '*.token',
+  '*.accessToken',
+  'clientSecret',
+  'password',
+  'secret',
+  'token',
+  'accessToken',
+]
+
+export function createLogger (level: LevelWithSilent, destination?: DestinationStream): Logger {
+  return pino({
+    level,
+    redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
+    base: { service: 'campaign-ims-proxy' },
+    timestamp: pino.stdTimeFunctions.isoTime,
+  }, destination)
+}

@@ -1,0 +1,51 @@
+/**
+ * Every fault the proxy answers itself, in one place: its HTTP status, its
+ * Campaign-shaped message, and whether the client should retry later.
+ */
+import { soapFault } from './envelope.js'
+
+export interface ProxyFaultDef {
+  readonly status: number
+  readonly code: 'Client' | 'Server'
+  readonly message: string
+}
+
+export const PROXY_FAULTS = {
+  /** Campaign's own message, so clients (acc-js-sdk: 401 + refreshClient) log on again. */
+  sessionInvalid: { status: 500, code: 'Client', message: 'XSV-350008 Session has expired or is invalid. Please reconnect.' },
+  doctype: { status: 400, code: 'Client', message: 'PRX-000001 DOCTYPE and ENTITY declarations are not accepted.' },
+  notXml: { status: 400, code: 'Client', message: 'PRX-000002 The request body is not a SOAP envelope.' },
+  noMethod: { status: 400, code: 'Client', message: 'PRX-000003 No SOAP method element was found in the request body.' },
+  tooLarge: { status: 413, code: 'Client', message: 'PRX-000004 The request body is larger than the proxy accepts.' },
+  unsupportedEncoding: { status: 415, code: 'Client', message: 'PRX-000005 The request body encoding is not supported: send UTF-8 or another ASCII-compatible encoding.' },
+  imsUnavailable: { status: 503, code: 'Server', message: 'PRX-000010 No valid Adobe IMS token is available for this integration yet. Retry later.' },
+  upstreamUnavailable: { status: 502, code: 'Server', message: 'PRX-000011 Adobe Campaign could not be reached.' },
+  upstreamTimeout: { status: 504, code: 'Server', message: 'PRX-000012 Adobe Campaign did not answer in time.' },
+  internal: { status: 500, code: 'Server', message: 'PRX-000013 The proxy failed to process the request.' },
+} as const satisfies Record<string, ProxyFaultDef>
+
+export type ProxyFaultName = keyof typeof PROXY_FAULTS
+
+/** Thrown by pure modules (soap/, auth/) and mapped to a response in one place (proxy/). */
+export class ProxyFault extends Error {
+  override name = 'ProxyFault'
+  readonly fault: ProxyFaultName
+  /** Seconds, for 503/429 answers. */
+  readonly retryAfterSeconds: number | undefined
+
+  constructor (fault: ProxyFaultName, options: { cause?: unknown, detail?: string, retryAfterSeconds?: number } = {}) {
+    super(options.detail ?? PROXY_FAULTS[fault].message, options.cause === undefined ? undefined : { cause: options.cause })
+    this.fault = fault
+    this.retryAfterSeconds = options.retryAfterSeconds
+  }
+}
+
+/**
+ * The SOAP fault body for `fault`. `detail` is for the client (never an
+ * internal address or secret); `requestId` lets an operator find the log line.
+ */
+export function proxyFaultBody (fault: ProxyFaultName, options: { detail?: string, requestId?: string } = {}): string {
+  const def = PROXY_FAULTS[fault]
+  const detail = [options.detail, options.requestId === undefined ? undefined : `request id ${options.requestId}`].filter(d => d !== undefined).join('; ')
+  return soapFault({ code: def.code, message: def.message, ...(detail === '' ? {} : { detail }) })
+}

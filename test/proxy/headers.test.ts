@@ -1,0 +1,54 @@
+import t from 'tap'
+import { removeCookie, upstreamHeaders } from '../../src/proxy/headers.js'
+
+t.test('removeCookie drops only the named cookie', async t => {
+  t.equal(removeCookie('a=1; __sessiontoken=___x; b=2', '__sessiontoken'), 'a=1; b=2', 'others are kept in order')
+  t.equal(removeCookie('__sessiontoken=___x', '__sessiontoken'), undefined, 'nothing left: undefined')
+  t.equal(removeCookie('x__sessiontoken=1;__sessiontoken2=2', '__sessiontoken'), 'x__sessiontoken=1; __sessiontoken2=2', 'similar names are not touched')
+  t.equal(removeCookie('flag; __sessiontoken', '__sessiontoken'), 'flag', 'valueless cookies are handled')
+})
+
+t.test('authenticated requests lose every legacy credential and gain the bearer', async t => {
+  const headers = upstreamHeaders({
+    host: 'campaign.example',
+    authorization: 'Basic Zm9vOmJhcg==',
+    'x-session-token': '___abc',
+    'x-security-token': '@def',
+    cookie: 'lang=fr; __sessiontoken=___abc',
+    connection: 'keep-alive',
+    'keep-alive': 'timeout=5',
+    'transfer-encoding': 'chunked',
+    expect: '100-continue',
+    'proxy-authorization': 'Basic eA==',
+    te: 'trailers',
+    soapaction: 'xtk:session#GetOption',
+    'x-forwarded-for': '6.6.6.6',
+    'content-type': 'text/xml',
+  }, { caller: '10.1.2.3', isPeerTrusted: false, authorization: 'Bearer tok', contentLength: 42, contentType: 'text/xml; charset=utf-8' })
+  t.same(headers, {
+    host: 'campaign.example',
+    soapaction: 'xtk:session#GetOption',
+    'x-forwarded-for': '10.1.2.3',
+    'content-type': 'text/xml; charset=utf-8',
+    'content-length': '42',
+    cookie: 'lang=fr',
+    authorization: 'Bearer tok',
+  }, 'exactly the expected headers')
+})
+
+t.test('passthrough keeps credentials; trusted peers extend X-Forwarded-For', async t => {
+  const headers = upstreamHeaders({
+    authorization: 'Bearer clients-own',
+    cookie: '__sessiontoken=___abc',
+    'x-forwarded-for': '198.51.100.7',
+    'content-length': '10',
+  }, { caller: '10.0.0.5', isPeerTrusted: true, authorization: undefined, contentLength: undefined, contentType: undefined })
+  t.same(headers, {
+    authorization: 'Bearer clients-own',
+    cookie: '__sessiontoken=___abc',
+    'x-forwarded-for': '198.51.100.7, 10.0.0.5',
+    'content-length': '10',
+  }, 'credentials untouched, the peer appended to the chain')
+  const onlyCookie = upstreamHeaders({ cookie: '__sessiontoken=___abc', 'x-forwarded-for': '' }, { caller: '::1', isPeerTrusted: true, authorization: 'Bearer t', contentLength: undefined, contentType: undefined })
+  t.same(onlyCookie, { 'x-forwarded-for': '::1', authorization: 'Bearer t' }, 'a cookie header left empty is dropped')
+})
