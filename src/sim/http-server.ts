@@ -29,6 +29,8 @@ export interface SimServerOptions {
   readonly faults: FaultInjector
   /** Names the SOAP method of a request so faults can target it. */
   readonly soapMethodOf?: (request: SimRequest) => string | undefined
+  /** Sees every request whose body was read, before faults apply (so faulted requests are seen too). */
+  readonly observe?: (request: SimRequest) => void
   readonly handle: (request: SimRequest) => Promise<SimResponse> | SimResponse
 }
 
@@ -111,6 +113,7 @@ export class SimServer {
       body,
       remoteAddress: req.socket.remoteAddress ?? '',
     }
+    this.#options.observe?.(request)
     let response: SimResponse | undefined
     const faults = this.#options.faults.take({ path: request.url.pathname, soapMethod: this.#options.soapMethodOf?.(request) })
     for (const fault of faults) {

@@ -53,6 +53,7 @@ export class ImsSimulator {
       port: options.port ?? 0,
       maxBodyBytes: MAX_FORM_BYTES,
       faults: this.faults,
+      observe: (request) => this.#observe(request),
       handle: (request) => this.#handle(request),
     })
   }
@@ -87,7 +88,7 @@ export class ImsSimulator {
     this.#expiresInSeconds = seconds
   }
 
-  /** Token requests received for this client id (every attempt, faulted or not). */
+  /** Token requests received for this client id: every POST to the token endpoint, faulted, refused or not. */
   tokenRequests (clientId: string): number {
     return this.#counters.get(clientId)?.requests ?? 0
   }
@@ -118,6 +119,17 @@ export class ImsSimulator {
     return counters
   }
 
+  /**
+   * Counts every POST to the token endpoint under the `client_id` of its form,
+   * before faults apply: a proxy retrying through 429s or resets must see each
+   * attempt counted, and a refused content type is still an attempt.
+   */
+  #observe (request: SimRequest): void {
+    if (request.url.pathname !== IMS_TOKEN_PATH || request.raw.method !== 'POST') return
+    const clientId = new URLSearchParams(request.body.toString('utf8')).get('client_id') ?? ''
+    this.#count(clientId).requests += 1
+  }
+
   #handle (request: SimRequest): SimResponse {
     if (request.url.pathname !== IMS_TOKEN_PATH) return json(404, { error: 'not_found', error_description: 'unknown endpoint' })
     if (request.raw.method !== 'POST') return json(405, { error: 'invalid_request', error_description: 'method not allowed' }, { allow: 'POST' })
@@ -127,8 +139,6 @@ export class ImsSimulator {
     }
     const form = new URLSearchParams(request.body.toString('utf8'))
     const clientId = form.get('client_id') ?? ''
-    const counters = this.#count(clientId)
-    counters.requests += 1
 
     if (form.get('grant_type') !== 'client_credentials') {
       return json(400, { error: 'unsupported_grant_type', error_description: 'grant_type must be client_credentials' })
@@ -144,7 +154,7 @@ export class ImsSimulator {
     if (refused.length > 0) return json(400, { error: 'invalid_scope', error_description: `invalid scope (${refused.join(',')})` })
 
     const { token } = this.authority.issue(clientId, requested, this.#expiresInSeconds)
-    counters.issued += 1
+    this.#count(clientId).issued += 1
     return json(200, { access_token: token, token_type: 'bearer', expires_in: this.#expiresInSeconds })
   }
 }

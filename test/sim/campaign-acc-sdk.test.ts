@@ -1,13 +1,13 @@
 // The real @adobe/acc-js-sdk 1.2.0, unchanged, against the simulators directly.
 import sdk, { type Client } from '@adobe/acc-js-sdk'
-import t from 'tap'
+import t, { type Test } from 'tap'
 import { CampaignSimulator } from '../../src/sim/campaign.js'
 import { ImsSimulator } from '../../src/sim/ims.js'
 import { TokenAuthority } from '../../src/sim/ims-tokens.js'
 
 const CLIENT = { clientId: 'acme-campaign-client', secrets: ['s3cr3t-value'], scopes: ['AdobeID', 'openid', 'campaign_sdk'] }
 
-async function startSims (t: Tap.Test, options: { imsMandatory?: boolean, allowUserPassword?: boolean } = {}) {
+async function startSims (t: Test, options: { imsMandatory?: boolean, allowUserPassword?: boolean } = {}) {
   let clock = Date.parse('2026-11-23T09:00:00Z')
   const authority = new TokenAuthority({ now: () => clock })
   const ims = await ImsSimulator.start({ clients: [CLIENT], authority })

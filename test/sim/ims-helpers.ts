@@ -1,4 +1,5 @@
 // Shared fixtures for the IMS simulator contract tests (not a test file itself).
+import type { Test } from 'tap'
 import { ImsSimulator, type ImsSimulatorOptions } from '../../src/sim/ims.js'
 
 export const CLIENT_ID = 'acme-campaign-client'
@@ -20,7 +21,7 @@ export function fakeClock (start = T0): Clock {
 }
 
 /** Starts a simulator on a loopback ephemeral port, closed when the test ends. */
-export async function startIms (t: Tap.Test, options: Partial<ImsSimulatorOptions> = {}): Promise<ImsSimulator> {
+export async function startIms (t: Test, options: Partial<ImsSimulatorOptions> = {}): Promise<ImsSimulator> {
   const sim = await ImsSimulator.start({ host: '127.0.0.1', port: 0, clients: [CLIENT], ...options })
   t.teardown(() => sim.close())
   return sim
