@@ -6,7 +6,6 @@
  */
 import type { IncomingHttpHeaders } from 'node:http'
 
-
 /**
  * Hop-by-hop headers (RFC 9110 section 7.6.1) plus `expect` (the proxy
  * answers `100-continue` itself; undici refuses to send it) and every

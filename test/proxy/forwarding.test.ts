@@ -62,7 +62,7 @@ t.test('unknownCallers reject: the XSV-350008 fault, nothing forwarded; passthro
 
   const legacy = await startProxyStack(t, { integrations: '  - { name: nightly-etl, mode: passthrough, networks: [127.0.0.1/32] }', extra: 'unknownCallers: reject', campaign: { imsMandatory: false } })
   const passed = await soapPost(legacy.soapRouter, getOption('___unknown'), { 'x-session-token': '___unknown' }, 'xtk:session#GetOption')
-  t.match(passed.text, 'XSV-350008', "a passthrough integration reaches Campaign, which judges its session")
+  t.match(passed.text, 'XSV-350008', 'a passthrough integration reaches Campaign, which judges its session')
   t.equal(legacy.campaign.requests.at(-1)?.headers['x-session-token'], '___unknown', 'untouched')
 })
 
@@ -78,7 +78,8 @@ t.test('upstream down: 502 without internal details', async t => {
 
 t.test('upstream too slow: 504', async t => {
   const s = await startProxyStack(t, { integrations: '  - { name: crm, networks: [127.0.0.1/32], technicalAccount: marketing }', campaignTimeoutSeconds: 1 })
-  s.campaign.faults.inject({ kind: 'latency', ms: 1500 }, { soapMethod: 'xtk:session#GetOption' })
+  // undici's timers have about a second of granularity: the delay is well past the 1 s timeout.
+  s.campaign.faults.inject({ kind: 'latency', ms: 3500 }, { soapMethod: 'xtk:session#GetOption' })
   const response = await soapPost(s.soapRouter, getOption(''), {}, 'xtk:session#GetOption')
   t.equal(response.status, 504, 'Gateway Timeout')
   t.match(response.text, PROXY_FAULTS.upstreamTimeout.message, 'a SOAP fault saying Campaign did not answer in time')
