@@ -23,10 +23,10 @@ export interface RewrittenBody {
   readonly location: SoapLocation
 }
 
-/** The contents to empty: the session token (first parameter) and the SOAP Header credentials. */
+/** The contents to empty: the session token (first parameter) and every SOAP Header Cookie / X-Security-Token (duplicates included). */
 export function credentialRanges (location: SoapLocation): ByteRange[] {
   const ranges: ByteRange[] = []
-  for (const element of [location.params[0], location.headerCookie, location.headerSecurityToken]) {
+  for (const element of [location.params[0], ...location.headerCredentials]) {
     if (element?.content !== undefined && element.content.end > element.content.start) ranges.push(element.content)
   }
   return ranges
