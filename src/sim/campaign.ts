@@ -230,6 +230,8 @@ export class CampaignSimulator {
         const call = this.#parse(request)
         return call instanceof Fault ? undefined : call.soapMethod
       },
+      // Recorded before faults apply: a request answered by an injected fault was still received.
+      observe: (request) => this.#record(request),
       handle: (request) => this.#handle(request),
     })
   }
@@ -289,8 +291,9 @@ export class CampaignSimulator {
   #record (request: SimRequest): void {
     const call = request.url.pathname === SOAP_ROUTER_PATH ? this.#parse(request) : undefined
     this.#requests.push({
-      method: request.raw.method ?? '',
-      url: request.raw.url ?? '',
+      // A server-side IncomingMessage always has its method and url.
+      method: request.raw.method as string,
+      url: request.raw.url as string,
       headers: request.raw.headers,
       body: request.body,
       soapMethod: call === undefined || call instanceof Fault ? undefined : call.soapMethod,
@@ -301,8 +304,7 @@ export class CampaignSimulator {
   }
 
   #handle (request: SimRequest): SimResponse {
-    this.#record(request)
-    const method = request.raw.method ?? 'GET'
+    const method = request.raw.method as string
     switch (request.url.pathname) {
       case SOAP_ROUTER_PATH:
         if (method !== 'POST') return text(405, 'The SOAP router only accepts POST.\n', { allow: 'POST' })
@@ -385,17 +387,16 @@ export class CampaignSimulator {
     const bearer = /^Bearer\s+(\S+)\s*$/i.exec(header(headers, 'authorization') ?? '')?.[1]
     if (bearer !== undefined) {
       if (this.strict) {
-        const leftover = credentials.find(c => c.value !== '')
+        const leftover = (Object.keys(credentials) as CredentialLocation[]).find(location => credentials[location] !== '')
         if (leftover !== undefined) {
-          throw new Fault(`SIM-000001 Bearer request still carries a legacy credential in ${leftover.location} (simulator strict mode).`)
+          throw new Fault(`SIM-000001 Bearer request still carries a legacy credential in ${leftover} (simulator strict mode).`)
         }
       }
       return { operator: this.#bearerOperator(bearer, call), session: undefined }
     }
-    const tokenOf = (location: string): string => credentials.find(c => c.location === location)?.value ?? ''
-    const securityToken = tokenOf('X-Security-Token header') || tokenOf('SOAP Header X-Security-Token')
-    const explicitToken = tokenOf('first SOAP parameter') || tokenOf('X-Session-Token header')
-    const sessionToken = explicitToken || tokenOf('__sessiontoken cookie') || tokenOf('SOAP Header Cookie')
+    const securityToken = credentials['X-Security-Token header'] || credentials['SOAP Header X-Security-Token']
+    const explicitToken = credentials['first SOAP parameter'] || credentials['X-Session-Token header']
+    const sessionToken = explicitToken || credentials['__sessiontoken cookie'] || credentials['SOAP Header Cookie']
     if (sessionToken !== '' && !sessionToken.startsWith('___') && sessionToken.includes('/')) {
       if (!this.allowUserPassword) throw new Fault(CAMPAIGN_FAULTS.sessionInvalid)
       const slash = sessionToken.indexOf('/')
@@ -596,7 +597,7 @@ function runQuery<T> (call: SoapCall, run: () => T): T {
     return run()
   } catch (err) {
     if (err instanceof QueryError) throw new Fault(CAMPAIGN_FAULTS.methodError(call.schemaId, call.method), 'Client', err.message)
-    /* c8 ignore next -- the store throws only QueryError */
+    /* c8 ignore next 2 -- the store throws only QueryError */
     throw err
   }
 }
@@ -607,7 +608,7 @@ function parseSoapCall (body: Buffer): SoapCall | Fault {
     envelope = parseXml(decodeXmlBody(body))
   } catch (err) {
     if (err instanceof XmlInputError) return new Fault(CAMPAIGN_FAULTS.malformedRequest, 'Client', err.message)
-    /* c8 ignore next -- parseXml wraps every parser error */
+    /* c8 ignore next 2 -- parseXml wraps every parser error */
     throw err
   }
   if (envelope.local !== 'Envelope' || !SOAP_ENVELOPE_NAMESPACES.has(envelope.ns)) {
@@ -622,19 +623,20 @@ function parseSoapCall (body: Buffer): SoapCall | Fault {
   return { urn: method.ns, schemaId, method: method.local, soapMethod: `${schemaId}#${method.local}`, params: method.children, header }
 }
 
-interface Credential { readonly location: string, readonly value: string }
+type CredentialLocation = 'first SOAP parameter' | 'X-Session-Token header' | 'X-Security-Token header' |
+  '__sessiontoken cookie' | 'SOAP Header Cookie' | 'SOAP Header X-Security-Token'
 
-/** Every place a legacy client may put a credential, with what it holds there ('' when empty or absent). */
-function legacyCredentials (headers: IncomingHttpHeaders, call: SoapCall | undefined): Credential[] {
+/** Every place a legacy client may put a credential, in this order, with what it holds there ('' when empty or absent). */
+function legacyCredentials (headers: IncomingHttpHeaders, call: SoapCall | undefined): Record<CredentialLocation, string> {
   const soapHeader = (local: string): string => call?.header?.children.find(c => c.local === local)?.text.trim() ?? ''
-  return [
-    { location: 'first SOAP parameter', value: call?.params[0]?.text.trim() ?? '' },
-    { location: 'X-Session-Token header', value: header(headers, 'x-session-token')?.trim() ?? '' },
-    { location: 'X-Security-Token header', value: header(headers, 'x-security-token')?.trim() ?? '' },
-    { location: '__sessiontoken cookie', value: cookieValue(header(headers, 'cookie') ?? '', '__sessiontoken') },
-    { location: 'SOAP Header Cookie', value: cookieValue(soapHeader('Cookie'), '__sessiontoken') },
-    { location: 'SOAP Header X-Security-Token', value: soapHeader('X-Security-Token') },
-  ]
+  return {
+    'first SOAP parameter': call?.params[0]?.text.trim() ?? '',
+    'X-Session-Token header': header(headers, 'x-session-token')?.trim() ?? '',
+    'X-Security-Token header': header(headers, 'x-security-token')?.trim() ?? '',
+    '__sessiontoken cookie': cookieValue(header(headers, 'cookie') ?? '', '__sessiontoken'),
+    'SOAP Header Cookie': cookieValue(soapHeader('Cookie'), '__sessiontoken'),
+    'SOAP Header X-Security-Token': soapHeader('X-Security-Token'),
+  }
 }
 
 function cookieValue (cookieHeader: string, name: string): string {
@@ -645,9 +647,9 @@ function cookieValue (cookieHeader: string, name: string): string {
   return ''
 }
 
-function header (headers: IncomingHttpHeaders, name: string): string | undefined {
-  const value = headers[name]
-  return Array.isArray(value) ? value.join(', ') : value
+/** A request header; Node joins repeated request headers into one string (only `set-cookie`, never read here, is an array). */
+function header (headers: IncomingHttpHeaders, name: 'authorization' | 'cookie' | 'host' | 'x-forwarded-for' | 'x-forwarded-proto' | 'x-security-token' | 'x-session-token'): string | undefined {
+  return headers[name] as string | undefined
 }
 
 function equalStrings (a: string, b: string): boolean {

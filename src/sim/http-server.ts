@@ -59,10 +59,6 @@ export class SimServer {
     return `http://${host}:${this.#port}`
   }
 
-  get port (): number {
-    return this.#port
-  }
-
   async listen (): Promise<this> {
     await new Promise<void>((resolve, reject) => {
       this.#server.once('error', reject)
@@ -109,8 +105,10 @@ export class SimServer {
     }
     const request: SimRequest = {
       raw: req,
-      url: new URL(req.url ?? '/', 'http://simulator'),
+      // A server-side IncomingMessage always has its url.
+      url: new URL(req.url as string, 'http://simulator'),
       body,
+      /* c8 ignore next -- remoteAddress is undefined only once the socket is destroyed */
       remoteAddress: req.socket.remoteAddress ?? '',
     }
     this.#options.observe?.(request)

@@ -78,10 +78,7 @@ export function parseXml (text: string): XmlElement {
 }
 
 function elementName (node: OrderedNode): string | undefined {
-  for (const key of Object.keys(node)) {
-    if (key !== ':@' && key !== '#text') return key
-  }
-  return undefined
+  return Object.keys(node).find(key => key !== ':@' && key !== '#text')
 }
 
 function buildElement (node: OrderedNode, scope: ReadonlyMap<string, string>): XmlElement {

@@ -1,6 +1,6 @@
 /** Escapes text for an XML text node or a single- or double-quoted attribute value. */
 export function escapeXml (value: string): string {
-  return value.replace(/[&<>"']/g, (c) => XML_ESCAPES[c] ?? c)
+  return value.replace(/[&<>"']/g, (c) => XML_ESCAPES[c] as string)
 }
 
 const XML_ESCAPES: Record<string, string> = {
