@@ -13,10 +13,12 @@ let requestStop!: () => void
 const shutdown = new Promise<void>(resolve => { requestStop = resolve })
 let markDone!: () => void
 const done = new Promise<void>(resolve => { markDone = resolve })
+// close-with-grace waits for the returned promise (up to the delay), then exits.
 closeWithGrace({ delay: SHUTDOWN_GRACE_MS }, async ({ err }) => {
+  /* c8 ignore next -- only on an uncaught exception or unhandled rejection */
   if (err !== undefined) process.stderr.write(`campaign-ims-proxy: ${err.message}\n`)
   requestStop()
-  await done
+  return await done
 })
 
 process.exitCode = await main(process.argv.slice(2), { stdout: process.stdout, stderr: process.stderr, shutdown, env: process.env })

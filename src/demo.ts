@@ -11,7 +11,7 @@ import { parseConfig } from './config/load.js'
 import type { Config } from './config/types.js'
 import { startServer, type RunningServer } from './server.js'
 import { SIMULATE_DEFAULTS, startSimulators, UsageError, type RunningSimulators } from './sim/simulate.js'
-import { DEFAULT_OPERATORS } from './sim/campaign.js'
+import { DEFAULT_OPERATORS, MESSAGE_CENTER_OPERATOR } from './sim/campaign.js'
 
 export const DEMO_DEFAULTS = { host: '127.0.0.1', proxyPort: 8080, adminPort: 9464, imsPort: 8081, campaignPort: 8082 } as const
 
@@ -81,10 +81,9 @@ logging: { level: info }
 
 /** The seed's PushEvent sample, as a legacy Message Center client sends it (login/password in the session token). */
 export function pushEventSample (): string {
-  const mc = DEFAULT_OPERATORS.find(o => o.login === 'mc')
   return '<?xml version="1.0" encoding="utf-8"?><soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/" xmlns:urn="urn:nms:rtEvent">' +
     '<soapenv:Header/><soapenv:Body><urn:PushEvent>' +
-    `<urn:sessiontoken>mc/${mc?.password ?? ''}</urn:sessiontoken>` +
+    `<urn:sessiontoken>${MESSAGE_CENTER_OPERATOR.login}/${MESSAGE_CENTER_OPERATOR.password}</urn:sessiontoken>` +
     '<urn:domEvent><rtEvent type="welcome" email="ann@example.com" origin="demo"/></urn:domEvent>' +
     '</urn:PushEvent></soapenv:Body></soapenv:Envelope>'
 }
@@ -105,7 +104,7 @@ curl -sS ${soapRouter} -H 'Content-Type: text/xml; charset=utf-8' -H 'SOAPAction
 The same with the unchanged @adobe/acc-js-sdk (save as demo.mjs next to a node_modules holding @adobe/acc-js-sdk@1.2.0, then run: node demo.mjs):
 
 import sdk from '@adobe/acc-js-sdk'
-const client = await sdk.init(sdk.ConnectionParameters.ofSessionToken('${server.proxyUrl}', 'mc/mc-password'))
+const client = await sdk.init(sdk.ConnectionParameters.ofSessionToken('${server.proxyUrl}', '${MESSAGE_CENTER_OPERATOR.login}/${MESSAGE_CENTER_OPERATOR.password}'))
 await client.logon()
 console.log('event id', await client.NLWS.nmsRtEvent.pushEvent({ type: 'welcome', email: 'ann@example.com' }))
 

@@ -3,7 +3,7 @@
  * listen, and a graceful close. The only module that reads the environment.
  */
 import type { FastifyInstance } from 'fastify'
-import type { Logger } from 'pino'
+import type { DestinationStream, Logger } from 'pino'
 import { buildAdminApp } from './admin.js'
 import { buildApp } from './app.js'
 import { loadConfig } from './config/load.js'
@@ -64,10 +64,13 @@ function urlOf (app: FastifyInstance): string {
   return `http://${host}:${address.port}`
 }
 
-/** `serve --config FILE`: loads the configuration (from the process environment) and runs until `shutdown` resolves. */
-export async function serve (configPath: string, shutdown: Promise<unknown>, env: Readonly<Record<string, string | undefined>> = process.env): Promise<void> {
+/**
+ * `serve --config FILE`: loads the configuration (`${VAR}` from `env`), logs
+ * JSON lines to `logStream`, and runs until `shutdown` resolves.
+ */
+export async function serve (configPath: string, shutdown: Promise<unknown>, env: Readonly<Record<string, string | undefined>>, logStream: NodeJS.WritableStream): Promise<void> {
   const config: Config = await loadConfig(configPath, env)
-  const logger = createLogger(config.logging.level)
+  const logger = createLogger(config.logging.level, logStream as DestinationStream)
   const server = await startServer(config, logger)
   await shutdown
   logger.info('shutting down: readiness false, draining in-flight requests')

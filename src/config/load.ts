@@ -82,7 +82,7 @@ export function parseConfig (yamlText: string, options: ParseOptions): Config {
  *
  * @throws ConfigError when the file cannot be read or is invalid.
  */
-export async function loadConfig (path: string, env: Environment = process.env): Promise<Config> {
+export async function loadConfig (path: string, env: Environment): Promise<Config> {
   let yamlText: string
   try {
     yamlText = await readFile(path, 'utf8')

@@ -27,9 +27,9 @@ export function removeCookie (cookieHeader: string, name: string): string | unde
 }
 
 export interface UpstreamHeaderOptions {
-  /** The address the request came from (already resolved through trusted proxies). */
-  readonly caller: string
-  /** Whether the socket peer is a trusted proxy whose `X-Forwarded-For` is kept and extended. */
+  /** The socket peer's address, appended to `X-Forwarded-For` (RFC 7239 section 5.2 practice). */
+  readonly peer: string
+  /** Whether the peer is a trusted proxy whose `X-Forwarded-For` is kept and extended; otherwise it is replaced. */
   readonly isPeerTrusted: boolean
   /** `Bearer ...` to inject; undefined forwards the client's headers untouched (passthrough). */
   readonly authorization: string | undefined
@@ -47,7 +47,7 @@ export function upstreamHeaders (headers: IncomingHttpHeaders, options: Upstream
     out[name] = value
   }
   const previous = options.isPeerTrusted ? headerText(headers['x-forwarded-for']) : undefined
-  out['x-forwarded-for'] = previous === undefined || previous === '' ? options.caller : `${previous}, ${options.caller}`
+  out['x-forwarded-for'] = previous === undefined || previous === '' ? options.peer : `${previous}, ${options.peer}`
   if (options.contentType !== undefined) out['content-type'] = options.contentType
   if (options.contentLength !== undefined) out['content-length'] = String(options.contentLength)
   if (options.authorization !== undefined) {
@@ -63,6 +63,7 @@ export function upstreamHeaders (headers: IncomingHttpHeaders, options: Upstream
   return out
 }
 
+/** Node joins repeated request headers into one string (only `set-cookie`, a response header, is an array). */
 function headerText (value: string | string[] | undefined): string | undefined {
-  return Array.isArray(value) ? value.join(', ') : value
+  return typeof value === 'string' ? value : undefined
 }

@@ -10,7 +10,8 @@ import type { IncomingMessage } from 'node:http'
 import httpProxy from '@fastify/http-proxy'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { Pool } from 'undici'
-import { blockListOf, callerAddress, isInBlockList, networkMatcher } from '../auth/networks.js'
+import { blockListOf, callerAddress, isInBlockList, networkMatcher, normaliseAddress } from '../auth/networks.js'
+import { ImsConfigurationError, TokenUnavailableError } from '../ims/token-provider.js'
 import type { Config, IntegrationConfig } from '../config/types.js'
 import { SOAP_CONTENT_TYPE } from '../soap/envelope.js'
 import { PROXY_FAULTS, ProxyFault, proxyFaultBody, type ProxyFaultName } from '../soap/faults.js'
@@ -33,6 +34,9 @@ export interface TokenSource {
 }
 
 export interface ProxyContext {
+  /** The socket peer (the client, or a trusted proxy in front of it). */
+  readonly peer: string
+  /** The client's address, through trusted proxies. */
   readonly caller: string
   readonly isPeerTrusted: boolean
   integration: IntegrationConfig | undefined
@@ -79,18 +83,17 @@ export async function proxyPlugin (app: FastifyInstance, { config, tokens }: Pro
 
   app.decorateRequest('proxy', null as unknown as ProxyContext)
 
-  const sendFault = (reply: FaultReply, fault: ProxyFaultName, retryAfterSeconds?: number): void => {
-    if (retryAfterSeconds !== undefined) reply.header('retry-after', String(retryAfterSeconds))
-    reply.code(PROXY_FAULTS[fault].status).type(SOAP_CONTENT_TYPE).send(proxyFaultBody(fault, { requestId: reply.request.id }))
+  const sendFault = (reply: FaultReply, fault: ProxyFaultName, detail?: string): void => {
+    reply.code(PROXY_FAULTS[fault].status).type(SOAP_CONTENT_TYPE).send(proxyFaultBody(fault, reply.request.id, detail))
   }
 
   const preHandler = async (request: FastifyRequest, reply: FastifyReply): Promise<void> => {
-    const peer = request.raw.socket.remoteAddress ?? ''
+    const peer = normaliseAddress(String(request.raw.socket.remoteAddress))
     const isPeerTrusted = trustedProxies !== undefined && isInBlockList(trustedProxies, peer)
     const caller = callerAddress(peer, request.headers['x-forwarded-for'] as string | undefined, trustedProxies)
     const integration = integrations.match(caller)
     const context: ProxyContext = {
-      caller, isPeerTrusted, integration, token: undefined, bodyLength: undefined, soapMethod: undefined, authPath: 'anonymous',
+      peer, caller, isPeerTrusted, integration, token: undefined, bodyLength: undefined, soapMethod: undefined, authPath: 'anonymous',
     }
     request.proxy = context
     if (integration === undefined) {
@@ -115,12 +118,16 @@ export async function proxyPlugin (app: FastifyInstance, { config, tokens }: Pro
         context.soapMethod = rewritten.location.soapMethod
       }
     } catch (err) {
-      const fault = err instanceof ProxyFault ? err : undefined
-      if (fault === undefined && !isTokenUnavailable(err)) throw err
-      const name = fault?.fault ?? 'imsUnavailable'
-      const retryAfter = fault?.retryAfterSeconds ?? (err as { retryAfterSeconds?: number }).retryAfterSeconds
-      request.log.warn({ err, integration: integration.name, fault: name }, 'request answered by the proxy')
-      sendFault(reply, name, name === 'imsUnavailable' ? Math.max(1, Math.ceil(retryAfter ?? 1)) : undefined)
+      if (err instanceof ProxyFault) {
+        request.log.info({ integration: integration.name, fault: err.fault, detail: err.detail }, 'request refused by the proxy')
+        sendFault(reply, err.fault, err.detail)
+      } else if (isTokenUnavailable(err)) {
+        request.log.warn({ err, integration: integration.name, account: integration.technicalAccount }, 'no IMS token for the request')
+        reply.header('retry-after', String(Math.max(1, Math.ceil(err.retryAfterSeconds))))
+        sendFault(reply, 'imsUnavailable')
+      } else {
+        throw err
+      }
     }
   }
 
@@ -133,7 +140,7 @@ export async function proxyPlugin (app: FastifyInstance, { config, tokens }: Pro
       rewriteRequestHeaders: (request, headers) => {
         const context = request.proxy
         return upstreamHeaders(headers, {
-          caller: context.caller,
+          peer: context.peer,
           isPeerTrusted: context.isPeerTrusted,
           authorization: context.token === undefined ? undefined : `Bearer ${context.token.value}`,
           contentLength: context.bodyLength,
@@ -157,6 +164,6 @@ function pathOf (url: string): string {
   return query === -1 ? url : url.slice(0, query)
 }
 
-function isTokenUnavailable (err: unknown): boolean {
-  return err instanceof Error && (err.name === 'TokenUnavailableError' || err.name === 'ImsConfigurationError')
+function isTokenUnavailable (err: unknown): err is TokenUnavailableError | ImsConfigurationError {
+  return err instanceof TokenUnavailableError || err instanceof ImsConfigurationError
 }

@@ -48,9 +48,12 @@ export interface CampaignOperator {
   readonly rights?: readonly string[]
 }
 
+/** The Message Center technical operator of the default set (legacy clients send `mc/<password>`). */
+export const MESSAGE_CENTER_OPERATOR = { login: 'mc', password: 'mc-password', technical: true, label: 'Message Center agent', rights: ['messageCenter'] } as const satisfies CampaignOperator
+
 export const DEFAULT_OPERATORS: readonly CampaignOperator[] = [
   { login: 'admin', password: 'admin', label: 'Administrator', rights: ['admin'] },
-  { login: 'mc', password: 'mc-password', technical: true, label: 'Message Center agent', rights: ['messageCenter'] },
+  MESSAGE_CENTER_OPERATOR,
   { login: 'crm_operator', password: 'crm-password', technical: true, label: 'CRM synchronisation', rights: ['admin'] },
 ]
 

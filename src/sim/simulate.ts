@@ -163,7 +163,7 @@ async function readYamlObject (path: string): Promise<Record<string, unknown>> {
   try {
     text = await readFile(path, 'utf8')
   } catch (err) {
-    throw new UsageError(`cannot read ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`)
+    throw new UsageError(`cannot read ${path}: ${String((err as NodeJS.ErrnoException).code)}`)
   }
   let value: unknown
   try {

@@ -30,22 +30,22 @@ export type ProxyFaultName = keyof typeof PROXY_FAULTS
 export class ProxyFault extends Error {
   override name = 'ProxyFault'
   readonly fault: ProxyFaultName
-  /** Seconds, for 503/429 answers. */
-  readonly retryAfterSeconds: number | undefined
+  /** What exactly was wrong, for the client's fault `<detail>` (never a secret or an internal address). */
+  readonly detail: string | undefined
 
-  constructor (fault: ProxyFaultName, options: { cause?: unknown, detail?: string, retryAfterSeconds?: number } = {}) {
+  constructor (fault: ProxyFaultName, options: { cause?: unknown, detail?: string } = {}) {
     super(options.detail ?? PROXY_FAULTS[fault].message, options.cause === undefined ? undefined : { cause: options.cause })
     this.fault = fault
-    this.retryAfterSeconds = options.retryAfterSeconds
+    this.detail = options.detail
   }
 }
 
 /**
  * The SOAP fault body for `fault`. `detail` is for the client (never an
- * internal address or secret); `requestId` lets an operator find the log line.
+ * internal address or secret); the request id lets an operator find the
+ * log line.
  */
-export function proxyFaultBody (fault: ProxyFaultName, options: { detail?: string, requestId?: string } = {}): string {
+export function proxyFaultBody (fault: ProxyFaultName, requestId: string, detail?: string): string {
   const def = PROXY_FAULTS[fault]
-  const detail = [options.detail, options.requestId === undefined ? undefined : `request id ${options.requestId}`].filter(d => d !== undefined).join('; ')
-  return soapFault({ code: def.code, message: def.message, ...(detail === '' ? {} : { detail }) })
+  return soapFault({ code: def.code, message: def.message, detail: detail === undefined ? `request id ${requestId}` : `${detail}; request id ${requestId}` })
 }

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import t from 'tap'
 import { main } from '../../src/commands.js'
-import { simulateConfig, SIMULATE_DEFAULTS, UsageError } from '../../src/sim/simulate.js'
+import { describeSimulators, simulateConfig, SIMULATE_DEFAULTS, UsageError, type RunningSimulators } from '../../src/sim/simulate.js'
 import { captureIo, waitForOutput } from '../fixtures/io.js'
 
 async function yamlFile (text: string): Promise<string> {
@@ -160,4 +160,12 @@ t.test('main simulate: a port in use is a runtime error', async t => {
   const campaignBusy = captureIo()
   t.equal(await main(['simulate', '--ims-port', '0', '--campaign-port', String(port)], campaignBusy), 1, 'exit code 1 when Campaign cannot listen')
   t.match(campaignBusy.err(), /EADDRINUSE/, 'says the address is in use')
+})
+
+t.test('--no-ims-mandatory, and the description of operators without a password', async t => {
+  const config = await simulateConfig(['--no-ims-mandatory'])
+  t.equal(config.campaign.imsMandatory, false, 'the flag lets technical operators log on natively')
+  const withViewer = { ...config, campaign: { ...config.campaign, operators: [{ login: 'viewer' }, { login: 'etl', password: 'pw', technical: true }] } }
+  const text = describeSimulators(withViewer, { ims: { tokenUrl: 'http://ims.test/ims/token/v3' }, campaign: { url: 'http://campaign.test' } } as unknown as RunningSimulators)
+  t.match(text, /operators:\n {4}viewer\n {4}etl\/pw \(technical operator\)\n$/, 'an operator without a password is listed by login only')
 })

@@ -1,5 +1,5 @@
 // loadConfig: reads the file, resolves relative paths against its directory, reports unreadable files.
-/* eslint-disable no-template-curly-in-string -- these strings are the configuration's ${NAME} syntax, not templates */
+
 import { mkdir } from 'node:fs/promises'
 import { join } from 'node:path'
 import t from 'tap'
@@ -38,12 +38,4 @@ t.test('a missing or invalid file is a ConfigError naming the file', async t => 
   const { 'bad.yaml': bad } = await writeFiles(dir, { 'bad.yaml': `${MINIMAL}loging: {}\n` })
   await t.rejects(loadConfig(bad as string, {}), { message: `invalid configuration (${bad as string}):\n  loging: unknown key (did you mean logging?)` },
     'problems name the file as their source')
-})
-
-t.test('the environment defaults to process.env', async t => {
-  const dir = await tempDir(t)
-  const { 'env.yaml': file } = await writeFiles(dir, { 'env.yaml': 'campaign:\n  url: ${CIP_TEST_CAMPAIGN_URL}\n' })
-  process.env.CIP_TEST_CAMPAIGN_URL = 'https://from-env.campaign.adobe.com'
-  t.teardown(() => { delete process.env.CIP_TEST_CAMPAIGN_URL })
-  t.equal((await loadConfig(file as string)).campaign.url, 'https://from-env.campaign.adobe.com', 'variables are read from the process')
 })

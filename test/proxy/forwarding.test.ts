@@ -107,3 +107,56 @@ t.test('Campaign over TLS: verified, with an optional CA file', async t => {
   t.equal(accepted.text, '<redir status="OK"/>', 'and its answer is relayed')
   t.equal(hits, 1, 'exactly one request reached it')
 })
+
+t.test('behind a trusted proxy: the forwarded client address selects the integration', async t => {
+  const s = await startProxyStack(t, {
+    integrations: '  - { name: crm, networks: [10.9.0.0/16], technicalAccount: marketing }',
+    extra: 'trustedProxies: [127.0.0.1/32]\nunknownCallers: reject',
+  })
+  const response = await soapPost(s.soapRouter, getOption('___x'), { 'x-forwarded-for': '10.9.1.1', 'x-request-id': 'lb-1234' }, 'xtk:session#GetOption')
+  t.equal(response.status, 200, 'the CRM behind the load balancer is recognised')
+  t.equal(response.headers['x-request-id'], 'lb-1234', "the load balancer's request id is kept and echoed")
+  t.equal(s.campaign.requests.at(-1)?.headers['x-forwarded-for'], '10.9.1.1, 127.0.0.1', 'X-Forwarded-For is extended with the trusted peer')
+  const spoofed = await soapPost(s.soapRouter, getOption('___x'), { 'x-forwarded-for': '10.9.1.1', 'x-request-id': 'bad id with spaces' }, 'xtk:session#GetOption')
+  t.match(spoofed.headers['x-request-id'], /^[0-9a-f-]{36}$/, 'an unusable request id is replaced by a fresh one')
+})
+
+t.test('duplicate SOAP Header credentials are all emptied', async t => {
+  const s = await startProxyStack(t, { integrations: '  - { name: crm, networks: [127.0.0.1/32], technicalAccount: marketing }' })
+  const body = soapEnvelope({ schema: 'xtk:session', method: 'GetOption', sessionToken: '___a', params: [['name', 'XtkDatabaseId']], header: [['Cookie', '__sessiontoken=___a'], ['X-Security-Token', '@1'], ['Cookie', '__sessiontoken=___b'], ['X-Security-Token', '@2']] })
+  const response = await soapPost(s.soapRouter, body, {}, 'xtk:session#GetOption')
+  t.equal(response.status, 200, 'accepted')
+  t.equal(s.campaign.requests.at(-1)?.body.toString(), body
+    .replace('>___a</sessiontoken>', '></sessiontoken>')
+    .replace(/<Cookie>[^<]*<\/Cookie>/g, '<Cookie></Cookie>')
+    .replace(/<X-Security-Token>[^<]*<\/X-Security-Token>/g, '<X-Security-Token></X-Security-Token>'), 'every Cookie and X-Security-Token header element is emptied')
+})
+
+t.test('a wrong client secret: 503 while the account is misconfigured', async t => {
+  const s = await startProxyStack(t, {
+    integrations: '  - { name: crm, networks: [127.0.0.1/32], technicalAccount: marketing }',
+    waitForTokens: false,
+    beforeStart: ({ ims }) => { ims.registerClient({ clientId: 'marketing-client', secrets: ['rotated-elsewhere'], scopes: ['AdobeID', 'openid', 'campaign_sdk'] }) },
+  })
+  const response = await soapPost(s.soapRouter, getOption(''), {}, 'xtk:session#GetOption')
+  t.equal(response.status, 503, 'Service Unavailable')
+  t.ok(Number(response.headers['retry-after']) >= 1, 'with Retry-After')
+  t.match(response.text, PROXY_FAULTS.imsUnavailable.message, 'the IMS fault')
+  t.match(s.logs.join(''), /invalid_client/, 'the log names the IMS error for the operator')
+  t.notMatch(s.logs.join(''), /marketing-secret/, 'but never the secret')
+})
+
+t.test('a client that disconnects mid-upload leaves the proxy healthy', async t => {
+  const s = await startProxyStack(t, { integrations: '  - { name: crm, networks: [127.0.0.1/32], technicalAccount: marketing }' })
+  const { connect } = await import('node:net')
+  const url = new URL(s.soapRouter)
+  const socket = connect(Number(url.port), url.hostname)
+  await once(socket, 'connect')
+  socket.write(`POST ${url.pathname} HTTP/1.1\r\nHost: ${url.host}\r\nContent-Type: text/xml\r\nContent-Length: 100000\r\n\r\n<soapenv:Envelope`)
+  await new Promise(resolve => setTimeout(resolve, 50))
+  socket.destroy()
+  await new Promise(resolve => setTimeout(resolve, 50))
+  const after = await soapPost(s.soapRouter, getOption(''), {}, 'xtk:session#GetOption')
+  t.equal(after.status, 200, 'the next request is served')
+  t.equal(s.campaign.requests.filter(r => r.soapMethod === undefined && r.url.startsWith('/nl/jsp/soaprouter.jsp')).length, 0, 'nothing of the aborted upload reached Campaign')
+})

@@ -24,7 +24,7 @@ t.test('authenticated requests lose every legacy credential and gain the bearer'
     soapaction: 'xtk:session#GetOption',
     'x-forwarded-for': '6.6.6.6',
     'content-type': 'text/xml',
-  }, { caller: '10.1.2.3', isPeerTrusted: false, authorization: 'Bearer tok', contentLength: 42, contentType: 'text/xml; charset=utf-8' })
+  }, { peer: '10.1.2.3', isPeerTrusted: false, authorization: 'Bearer tok', contentLength: 42, contentType: 'text/xml; charset=utf-8' })
   t.same(headers, {
     host: 'campaign.example',
     soapaction: 'xtk:session#GetOption',
@@ -42,13 +42,13 @@ t.test('passthrough keeps credentials; trusted peers extend X-Forwarded-For', as
     cookie: '__sessiontoken=___abc',
     'x-forwarded-for': '198.51.100.7',
     'content-length': '10',
-  }, { caller: '10.0.0.5', isPeerTrusted: true, authorization: undefined, contentLength: undefined, contentType: undefined })
+  }, { peer: '10.0.0.5', isPeerTrusted: true, authorization: undefined, contentLength: undefined, contentType: undefined })
   t.same(headers, {
     authorization: 'Bearer clients-own',
     cookie: '__sessiontoken=___abc',
     'x-forwarded-for': '198.51.100.7, 10.0.0.5',
     'content-length': '10',
   }, 'credentials untouched, the peer appended to the chain')
-  const onlyCookie = upstreamHeaders({ cookie: '__sessiontoken=___abc', 'x-forwarded-for': '' }, { caller: '::1', isPeerTrusted: true, authorization: 'Bearer t', contentLength: undefined, contentType: undefined })
+  const onlyCookie = upstreamHeaders({ cookie: '__sessiontoken=___abc', 'x-forwarded-for': '' }, { peer: '::1', isPeerTrusted: true, authorization: 'Bearer t', contentLength: undefined, contentType: undefined })
   t.same(onlyCookie, { 'x-forwarded-for': '::1', authorization: 'Bearer t' }, 'a cookie header left empty is dropped')
 })
