@@ -15,7 +15,7 @@ import { captureLogger, FakeScheduler, IMS, LIFETIME_MS, MARKETING, rejectionOf,
 
 // The default undici transport: exact request bytes, no redirects followed, TLS verified, optional CA file.
 
-const fixture = (name: string) => fileURLToPath(new URL(`./fixtures/${name}`, import.meta.url))
+const fixture = (name: string) => fileURLToPath(new URL(`../fixtures/tls/${name}`, import.meta.url))
 const TOKEN_BODY = '{"access_token":"abc","token_type":"bearer","expires_in":86399}'
 
 interface Captured { method: string | undefined, url: string | undefined, headers: IncomingMessage['headers'], body: string }
