@@ -1,0 +1,104 @@
+/**
+ * Stateless proxy sessions (SPEC section 4): any replica sharing
+ * `sessions.secret` verifies any other's tokens, so no shared store.
+ *
+ * Session token:  `___` + payload + `.` + HMAC(k_session, payload)
+ * Security token: `@`   + payload + `.` + HMAC(k_security, payload)
+ * payload = base64url(JSON { v, i: integration, id, iat, exp }).
+ * Both are base64url plus one '.', so they survive XML text and cookies
+ * unescaped, never contain '/' (not mistaken for inline login/password),
+ * and are told apart from Campaign's own tokens (`___<uuid>` with hyphens,
+ * `@<base64>` with '+', '/' or '=') by their shape.
+ */
+import { createHmac, hkdfSync, randomBytes, timingSafeEqual } from 'node:crypto'
+import { LRUCache } from 'lru-cache'
+
+export const SESSION_TOKEN_PREFIX = '___'
+export const SECURITY_TOKEN_PREFIX = '@'
+export const MAX_REVOKED_SESSIONS = 100_000
+const SHAPE = /^(?:___|@)[A-Za-z0-9_-]{16,400}\.[A-Za-z0-9_-]{43}$/
+
+export interface ProxySession {
+  readonly integration: string
+  readonly id: string
+  readonly issuedAt: number
+  readonly expiresAt: number
+}
+
+export type SessionCheck =
+  | { readonly ok: true, readonly session: ProxySession }
+  | { readonly ok: false, readonly reason: 'malformed' | 'signature' | 'expired' | 'revoked' | 'security-token-mismatch' }
+
+export interface SessionTokensOptions {
+  readonly secret: string | Buffer
+  readonly ttlSeconds: number
+  readonly now?: () => number
+  readonly maxRevoked?: number
+}
+
+export class SessionTokens {
+  readonly #sessionKey: Buffer
+  readonly #securityKey: Buffer
+  readonly #ttlMs: number
+  readonly #now: () => number
+  readonly #revoked: LRUCache<string, true>
+
+  constructor (options: SessionTokensOptions) {
+    const derive = (label: string): Buffer => Buffer.from(hkdfSync('sha256', options.secret, 'campaign-ims-proxy', label, 32))
+    this.#sessionKey = derive('session token v1')
+    this.#securityKey = derive('security token v1')
+    this.#ttlMs = options.ttlSeconds * 1000
+    this.#now = options.now ?? Date.now
+    this.#revoked = new LRUCache<string, true>({ max: options.maxRevoked ?? MAX_REVOKED_SESSIONS, ttlAutopurge: false, ttlResolution: 0, perf: { now: this.#now } })
+  }
+
+  issue (integration: string): { readonly sessionToken: string, readonly securityToken: string, readonly session: ProxySession } {
+    const issuedAt = this.#now()
+    const session: ProxySession = { integration, id: randomBytes(16).toString('base64url'), issuedAt, expiresAt: issuedAt + this.#ttlMs }
+    const payload = Buffer.from(JSON.stringify({ v: 1, i: integration, id: session.id, iat: issuedAt, exp: session.expiresAt })).toString('base64url')
+    return {
+      sessionToken: `${SESSION_TOKEN_PREFIX}${payload}.${mac(this.#sessionKey, payload)}`,
+      securityToken: `${SECURITY_TOKEN_PREFIX}${payload}.${mac(this.#securityKey, payload)}`,
+      session,
+    }
+  }
+
+  /** One of ours by its shape (no crypto): such a token is answered locally, never forwarded. */
+  isProxyShaped (token: string): boolean {
+    return SHAPE.test(token)
+  }
+
+  /** Verifies a session token, and its security token when one is presented. */
+  verify (sessionToken: string, securityToken = ''): SessionCheck {
+    const check = this.#check(sessionToken, SESSION_TOKEN_PREFIX, this.#sessionKey)
+    if (!check.ok || securityToken === '') return check
+    const security = this.#check(securityToken, SECURITY_TOKEN_PREFIX, this.#securityKey)
+    return security.ok && security.session.id === check.session.id ? check : { ok: false, reason: 'security-token-mismatch' }
+  }
+
+  /** Verifies a security token alone (acc-js-sdk's `ofSecurityToken` mode sends no session token). */
+  verifySecurityToken (securityToken: string): SessionCheck {
+    return this.#check(securityToken, SECURITY_TOKEN_PREFIX, this.#securityKey)
+  }
+
+  /** Ends a session on this replica (Logoff): remembered until it would have expired anyway. */
+  revoke (session: ProxySession): void {
+    this.#revoked.set(session.id, true, { ttl: Math.max(1, session.expiresAt - this.#now()) })
+  }
+
+  #check (token: string, prefix: string, key: Buffer): SessionCheck {
+    if (!token.startsWith(prefix) || !SHAPE.test(token)) return { ok: false, reason: 'malformed' }
+    const [payload, signature] = token.slice(prefix.length).split('.') as [string, string]
+    const expected = Buffer.from(mac(key, payload))
+    if (!timingSafeEqual(expected, Buffer.from(signature))) return { ok: false, reason: 'signature' }
+    const data = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as { i: string, id: string, iat: number, exp: number }
+    const session: ProxySession = { integration: data.i, id: data.id, issuedAt: data.iat, expiresAt: data.exp }
+    if (this.#now() >= session.expiresAt) return { ok: false, reason: 'expired' }
+    if (this.#revoked.has(session.id)) return { ok: false, reason: 'revoked' }
+    return { ok: true, session }
+  }
+}
+
+function mac (key: Buffer, payload: string): string {
+  return createHmac('sha256', key).update(payload).digest('base64url')
+}
