@@ -4,6 +4,7 @@
  */
 import { randomUUID } from 'node:crypto'
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify'
+import { readSecret } from './config/secret.js'
 import type { Config } from './config/types.js'
 import { proxyPlugin, type TokenSource } from './proxy/plugin.js'
 
@@ -14,9 +15,13 @@ export interface AppDependencies {
   readonly config: Config
   readonly tokens: TokenSource
   readonly logger: FastifyBaseLogger
+  /** Clock for sessions, lockouts and caches (tests inject one). */
+  readonly now?: () => number
 }
 
-export async function buildApp ({ config, tokens, logger }: AppDependencies): Promise<FastifyInstance> {
+export async function buildApp ({ config, tokens, logger, now }: AppDependencies): Promise<FastifyInstance> {
+  // Read once at start: proxy sessions are signed with it (a rotated file takes effect on restart or reload).
+  const sessionSecret = config.sessions.secret === undefined ? undefined : await readSecret(config.sessions.secret)
   const app = Fastify({
     loggerInstance: logger,
     logController: new LogController({ disableRequestLogging: true }),
@@ -32,6 +37,6 @@ export async function buildApp ({ config, tokens, logger }: AppDependencies): Pr
     routerOptions: { ignoreDuplicateSlashes: false },
   })
   app.addHook('onSend', async (request, reply) => { reply.header('x-request-id', request.id) })
-  await app.register(proxyPlugin, { config, tokens })
+  await app.register(proxyPlugin, { config, tokens, sessionSecret, ...(now === undefined ? {} : { now }) })
   return app
 }

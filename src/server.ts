@@ -29,7 +29,7 @@ export type ServerTestHooks = Pick<TokenProviderOptions, 'now' | 'random' | 'tim
 export async function startServer (config: Config, logger: Logger, hooks: ServerTestHooks = {}): Promise<RunningServer> {
   const tokens = new TokenProvider({ ...hooks, ims: config.ims, accounts: [...config.technicalAccounts.values()], logger })
   let isShuttingDown = false
-  const app = await buildApp({ config, tokens, logger })
+  const app = await buildApp({ config, tokens, logger, ...(hooks.now === undefined ? {} : { now: hooks.now }) })
   const admin = await buildAdminApp({ tokens, logger, isShuttingDown: () => isShuttingDown })
   tokens.start()
   try {

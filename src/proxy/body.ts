@@ -1,8 +1,12 @@
 /**
  * The two body paths of SPEC section 3: a body up to the replay limit is
  * read whole, rewritten in memory and sent as one buffer; a larger one has
- * only its head rewritten and the rest streamed, so memory per request does
- * not grow with the body.
+ * only its head read (and rewritten) and the rest streamed, so memory per
+ * request does not grow with the body.
+ *
+ * Reading and rewriting are two steps: identity is decided from the
+ * located elements in between (a Logon answered locally, a passthrough
+ * caller forwarded byte for byte).
  */
 import { Readable } from 'node:stream'
 import type { IncomingMessage } from 'node:http'
@@ -15,12 +19,16 @@ export interface BodyLimits {
   readonly headBytes: number
 }
 
-export interface RewrittenBody {
-  /** A Buffer (kept for replay) or a stream of the rewritten head followed by the untouched rest. */
+/** A SOAP body read as far as the proxy needs it. */
+export type ReadBody =
+  | { readonly kind: 'whole', readonly buffer: Buffer, readonly location: SoapLocation }
+  | { readonly kind: 'head', readonly head: Buffer, readonly rest: AsyncIterable<Buffer>, readonly declaredLength: number | undefined, readonly location: SoapLocation }
+
+export interface OutgoingBody {
+  /** A Buffer (kept for replay) or a stream of the (rewritten) head followed by the untouched rest. */
   readonly body: Buffer | Readable
   /** Exact length of `body`, when known (the client sent Content-Length, or the body was read whole). */
   readonly length: number | undefined
-  readonly location: SoapLocation
 }
 
 /** The contents to empty: the session token (first parameter) and every SOAP Header Cookie / X-Security-Token (duplicates included). */
@@ -38,10 +46,10 @@ export class BodyTooLargeError extends Error {
 }
 
 /**
- * Reads the request body as the proxy needs it and returns it rewritten.
+ * Reads the request body: whole up to the replay limit, else its head.
  * Throws ProxyFault for input it refuses (nothing has been forwarded then).
  */
-export async function rewriteRequestBody (source: IncomingMessage, declaredLength: number | undefined, limits: BodyLimits): Promise<RewrittenBody> {
+export async function readRequestBody (source: IncomingMessage, declaredLength: number | undefined, limits: BodyLimits): Promise<ReadBody> {
   if (declaredLength !== undefined && declaredLength > limits.maxBodyBytes) throw new ProxyFault('tooLarge')
   const chunks = source[Symbol.asyncIterator]() as AsyncIterator<Buffer>
   const buffered: Buffer[] = []
@@ -50,27 +58,32 @@ export async function rewriteRequestBody (source: IncomingMessage, declaredLengt
     for (;;) {
       const next = await chunks.next()
       if (next.done === true) {
-        const whole = Buffer.concat(buffered, size)
-        const result = locateSoap(whole, true)
+        const buffer = Buffer.concat(buffered, size)
+        const result = locateSoap(buffer, true)
         /* c8 ignore next -- a complete body is either found or refused by locateSoap */
         if (result.kind !== 'found') throw new ProxyFault('noMethod')
-        const rewritten = emptyRanges(whole, credentialRanges(result.location))
-        return { body: rewritten, length: rewritten.length, location: result.location }
+        return { kind: 'whole', buffer, location: result.location }
       }
       buffered.push(next.value)
       size += next.value.length
       if (size > limits.replayLimitBytes) break
     }
   }
-  // Larger than the replay limit: rewrite the head, stream the rest.
   const rest: AsyncIterable<Buffer> = { [Symbol.asyncIterator]: () => chunks }
   const { head, location, rest: after } = await readSoapHead(prepend(buffered, rest), limits.headBytes)
-  const newHead = emptyRanges(head, credentialRanges(location))
-  const removed = head.length - newHead.length
+  return { kind: 'head', head, rest: after, declaredLength, location }
+}
+
+/** The body to send upstream with `ranges` emptied (none: byte for byte). */
+export function outgoingBody (read: ReadBody, ranges: readonly ByteRange[], maxBodyBytes: number): OutgoingBody {
+  if (read.kind === 'whole') {
+    const body = emptyRanges(read.buffer, ranges)
+    return { body, length: body.length }
+  }
+  const head = emptyRanges(read.head, ranges)
   return {
-    body: Readable.from(bounded(newHead, after, limits.maxBodyBytes), { objectMode: false }),
-    length: declaredLength === undefined ? undefined : declaredLength - removed,
-    location,
+    body: Readable.from(bounded(head, read.rest, maxBodyBytes), { objectMode: false }),
+    length: read.declaredLength === undefined ? undefined : read.declaredLength - (read.head.length - head.length),
   }
 }
 

@@ -13,6 +13,8 @@ export interface ProxyFaultDef {
 export const PROXY_FAULTS = {
   /** Campaign's own message, so clients (acc-js-sdk: 401 + refreshClient) log on again. */
   sessionInvalid: { status: 500, code: 'Client', message: 'XSV-350008 Session has expired or is invalid. Please reconnect.' },
+  /** Campaign's own message for a wrong login or password (and a locked login: nothing tells them apart). */
+  invalidLogin: { status: 500, code: 'Client', message: 'XSV-350012 Invalid login or password. Connection denied.' },
   doctype: { status: 400, code: 'Client', message: 'PRX-000001 DOCTYPE and ENTITY declarations are not accepted.' },
   notXml: { status: 400, code: 'Client', message: 'PRX-000002 The request body is not a SOAP envelope.' },
   noMethod: { status: 400, code: 'Client', message: 'PRX-000003 No SOAP method element was found in the request body.' },
