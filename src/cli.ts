@@ -21,6 +21,6 @@ closeWithGrace({ delay: SHUTDOWN_GRACE_MS }, async ({ err }) => {
   return await done
 })
 
-process.exitCode = await main(process.argv.slice(2), { stdout: process.stdout, stderr: process.stderr, shutdown, env: process.env })
+process.exitCode = await main(process.argv.slice(2), { stdout: process.stdout, stderr: process.stderr, stdin: process.stdin, shutdown, env: process.env })
 markDone()
 process.exit()

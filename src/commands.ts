@@ -4,6 +4,7 @@
  */
 import { parseArgs } from 'node:util'
 import { pino, type DestinationStream } from 'pino'
+import { hashPasswordCommand, type PasswordInput } from './auth/hash-password.js'
 import { DEMO_USAGE, demoInstructions, demoPorts, startDemo } from './demo.js'
 import { serve } from './server.js'
 import { describeSimulators, SIMULATE_USAGE, simulateConfig, startSimulators, UsageError } from './sim/simulate.js'
@@ -15,6 +16,8 @@ export interface CommandIo {
   readonly shutdown: Promise<unknown>
   /** The environment `${VAR}` references in the configuration read. */
   readonly env: Readonly<Record<string, string | undefined>>
+  /** Where `hash-password` reads the password (default: nothing to read). */
+  readonly stdin?: PasswordInput
 }
 
 export const USAGE = `Usage: campaign-ims-proxy <command> [options]
@@ -23,6 +26,7 @@ Commands:
   serve --config FILE   run the proxy (the default command)
   demo                  run the proxy in front of the embedded IMS and Campaign simulators
   simulate              run only the Adobe IMS and Adobe Campaign simulators
+  hash-password         print the scrypt hash of a password (stdin or prompt) for passwordHash
   help                  print this help
 
 Run 'campaign-ims-proxy <command> --help' for a command's options.
@@ -33,6 +37,8 @@ const SERVE_USAGE = `Usage: campaign-ims-proxy serve --config FILE
 Runs the proxy with the YAML configuration FILE (see config/example.yaml and
 docs/configuration.md). SIGTERM or SIGINT stops it gracefully.
 `
+
+const EMPTY_INPUT: PasswordInput = { async * [Symbol.asyncIterator] () {} }
 
 type Command = (args: readonly string[], io: CommandIo) => Promise<number>
 
@@ -76,6 +82,7 @@ const COMMANDS: Readonly<Record<string, Command>> = {
     await running.close()
     return 0
   },
+  'hash-password': async (args, io) => await hashPasswordCommand(args, io.stdin ?? EMPTY_INPUT, io.stdout, io.stderr),
   help: async (_args, io) => {
     io.stdout.write(USAGE)
     return 0
