@@ -11,6 +11,9 @@ import { sessionInfoFromCampaign, syntheticSessionInfo, type SessionInfoParts } 
 import type { TokenSource } from './token-source.js'
 
 export const SESSION_INFO_CACHE_SECONDS = 300
+/** A Logon waits at most this long per Campaign call for session info, whatever campaign.timeoutSeconds says, before falling back. */
+export const SESSION_INFO_TIMEOUT_MS = 5000
+const BOUNDED = { headersTimeout: SESSION_INFO_TIMEOUT_MS, bodyTimeout: SESSION_INFO_TIMEOUT_MS } as const
 const GET_USER_INFO = '<SOAP-ENV:Envelope xmlns:SOAP-ENV="http://schemas.xmlsoap.org/soap/envelope/" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">' +
   '<SOAP-ENV:Body><m:GetUserInfo xmlns:m="urn:xtk:session"><sessiontoken xsi:type="xsd:string"/></m:GetUserInfo></SOAP-ENV:Body></SOAP-ENV:Envelope>'
 
@@ -51,7 +54,7 @@ export class SessionInfoSource {
   async #fetch (account: string): Promise<SessionInfoParts> {
     const { upstream, tokens } = this.#options
     const token = await tokens.get(account)
-    const redir = await upstream.request({ path: '/r/test', method: 'GET' })
+    const redir = await upstream.request({ path: '/r/test', method: 'GET', ...BOUNDED })
     const redirText = await redir.body.text()
     if (redir.statusCode !== 200) throw new Error(`GET /r/test answered ${redir.statusCode}`)
     const info = await upstream.request({
@@ -59,6 +62,7 @@ export class SessionInfoSource {
       method: 'POST',
       headers: { 'content-type': 'text/xml; charset=utf-8', soapaction: 'xtk:session#GetUserInfo', authorization: `Bearer ${token.value}` },
       body: GET_USER_INFO,
+      ...BOUNDED,
     })
     const infoText = await info.body.text()
     return sessionInfoFromCampaign(redirText, infoText, this.#options.sessionTimeoutSeconds)

@@ -9,7 +9,7 @@
  * `=` and `!=`, quoted strings or numbers); `lineCount`.
  */
 import { escapeXml, xmlAttributes } from '../soap/xml.js'
-import { childNamed, type XmlElement } from './xml-tree.js'
+import { childNamed, type XmlElement } from '../soap/xml-tree.js'
 
 export type Row = Record<string, string>
 

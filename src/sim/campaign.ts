@@ -20,7 +20,7 @@ import { CampaignStore, QueryError, type Row } from './campaign-store.js'
 import { FaultInjector } from './faults.js'
 import { SimServer, type SimRequest, type SimResponse } from './http-server.js'
 import type { AccessTokenClaims, TokenAuthority } from './ims-tokens.js'
-import { decodeXmlBody, parseXml, XmlInputError, type XmlElement } from './xml-tree.js'
+import { decodeXmlBody, parseXml, XmlInputError, type XmlElement } from '../soap/xml-tree.js'
 
 export const SOAP_ROUTER_PATH = '/nl/jsp/soaprouter.jsp'
 const SOAP_ENVELOPE_NAMESPACES = new Set(['http://schemas.xmlsoap.org/soap/envelope/', 'http://www.w3.org/2003/05/soap-envelope'])

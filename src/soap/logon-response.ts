@@ -5,7 +5,7 @@
  * `pstrSessionToken`, `pSessionInfo` (`<sessionInfo>` with `<serverInfo>`
  * and `<userInfo>`), `pstrSecurityToken`.
  */
-import { parseXml, type XmlElement } from '../sim/xml-tree.js'
+import { parseXml, type XmlElement } from './xml-tree.js'
 import { soapResponse } from './envelope.js'
 import { campaignTimestamp, escapeXml, xmlAttributes } from './xml.js'
 

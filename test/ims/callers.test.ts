@@ -1,7 +1,7 @@
 // What callers see: single flight, compare-and-invalidate, close(), readiness and status.
 import t from 'tap'
 import { TokenProvider, TokenUnavailableError } from '../../src/ims/token-provider.js'
-import { captureLogger, FakeIms, harness, IMS, MARKETING, rejectionOf, respond, settle, T0 } from './fixtures/harness.js'
+import { captureLogger, FakeIms, harness, IMS, MARKETING, rejectionOf, respond, settle, T0 } from '../fixtures/ims-harness.js'
 
 // Single flight: any number of concurrent callers cause one token request per account.
 

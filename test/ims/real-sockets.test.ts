@@ -11,7 +11,7 @@ import { TokenProvider, type TokenProviderOptions, TokenUnavailableError } from 
 import { createUndiciTransport, type TokenTransport } from '../../src/ims/transport.js'
 import { rateLimited } from '../../src/sim/faults.js'
 import { ImsSimulator } from '../../src/sim/ims.js'
-import { captureLogger, FakeScheduler, IMS, LIFETIME_MS, MARKETING, rejectionOf, SECRET, T0 } from './fixtures/harness.js'
+import { captureLogger, FakeScheduler, IMS, LIFETIME_MS, MARKETING, rejectionOf, SECRET, T0 } from '../fixtures/ims-harness.js'
 
 // The default undici transport: exact request bytes, no redirects followed, TLS verified, optional CA file.
 

@@ -2,7 +2,7 @@
 import t from 'tap'
 import { backoffDelayMs, REFRESH_JITTER_RATIO, refreshAt } from '../../src/ims/schedule.js'
 import { tokenFingerprint, type TokenResponseLike, TokenUnavailableError } from '../../src/ims/token-provider.js'
-import { type Call, EXPIRES_IN, failWith, FakeIms, harness, IMS, jwt, LIFETIME_MS, rejectionOf, respond, settle, T0 } from './fixtures/harness.js'
+import { type Call, EXPIRES_IN, failWith, FakeIms, harness, IMS, jwt, LIFETIME_MS, rejectionOf, respond, settle, T0 } from '../fixtures/ims-harness.js'
 
 // Pure scheduling arithmetic: capped exponential backoff with equal jitter, and the refresh point.
 

@@ -3,7 +3,7 @@ import { writeFile } from 'node:fs/promises'
 import t from 'tap'
 import { type AccessToken, ImsConfigurationError, SECRET_HASH_LENGTH, tokenCacheKey } from '../../src/ims/token-provider.js'
 import { tokenRequestBody } from '../../src/ims/transport.js'
-import { failWith, FakeIms, harness, IMS, MARKETING, rejectionOf, respond, SECRET, T0 } from './fixtures/harness.js'
+import { failWith, FakeIms, harness, IMS, MARKETING, rejectionOf, respond, SECRET, T0 } from '../fixtures/ims-harness.js'
 
 // Secrets are read on every request; a new secret means a new cache key and a request carrying it.
 

@@ -2,7 +2,7 @@
 import t from 'tap'
 import { ImsConfigurationError, TokenUnavailableError } from '../../src/ims/token-provider.js'
 import { interpretTokenResponse, jwtExpiresAt, MAX_RETRY_AFTER_SECONDS, parseRetryAfter } from '../../src/ims/token-response.js'
-import { FakeIms, harness, jwt, MARKETING, rejectionOf, respond, settle, T0 } from './fixtures/harness.js'
+import { FakeIms, harness, jwt, MARKETING, rejectionOf, respond, settle, T0 } from '../fixtures/ims-harness.js'
 
 // Reading IMS token endpoint answers: success, JWT expiry cross-check, errors, Retry-After.
 

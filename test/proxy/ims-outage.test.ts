@@ -6,7 +6,7 @@ import { PROXY_FAULTS } from '../../src/soap/faults.js'
 import { send, soapPost } from '../fixtures/http.js'
 import { startProxyStack } from '../fixtures/proxy-stack.js'
 import { soapEnvelope } from '../fixtures/soap.js'
-import { FakeScheduler } from '../ims/fixtures/harness.js'
+import { FakeScheduler } from '../fixtures/ims-harness.js'
 
 const CALL = soapEnvelope({ schema: 'xtk:session', method: 'GetOption', params: [['name', 'XtkDatabaseId']] })
 

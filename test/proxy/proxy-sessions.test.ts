@@ -133,3 +133,12 @@ t.test('odd logons, the security token alone, and the synthetic session info', a
   t.match(later.logs.join(''), /synthetic serverInfo\/userInfo/, 'logged')
   t.match(synthetic.session, /^___/, 'the logon still succeeds')
 })
+
+t.test('a slow Campaign delays a Logon by the session-info bound only', async t => {
+  const s = await startProxyStack(t, { integrations: await integrations(), beforeStart: ({ campaign }) => { campaign.faults.always({ kind: 'latency', ms: 15_000 }, { path: '/r/test' }) } })
+  const started = Date.now()
+  const slow = await logon(s.soapRouter)
+  const elapsed = Date.now() - started
+  t.match(slow.response.text, /proxySynthetic="true"/, 'the Logon falls back to synthetic session info')
+  t.ok(elapsed < 10_000, `well before Campaign answers (${elapsed} ms; campaign.timeoutSeconds is 10 s here, the bound 5 s)`)
+})

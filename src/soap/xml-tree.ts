@@ -1,7 +1,8 @@
 /**
- * A namespace-aware element tree for the simulators' request parsing.
+ * A namespace-aware element tree for whole, bounded documents: the
+ * simulators' request parsing and the proxy's reading of Campaign answers.
  *
- * The simulators parse whole (bounded) bodies with fast-xml-parser, then
+ * Whole (bounded) documents are parsed with fast-xml-parser, then
  * resolve prefixes so that `<m:Logon xmlns:m="urn:xtk:session">`,
  * `<urn:Logon>` and `<Logon xmlns="urn:xtk:session">` all read the same.
  */
