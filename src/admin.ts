@@ -1,22 +1,27 @@
 /**
  * The admin listener, on its own port, never on the proxy's: liveness and
- * readiness for orchestrators.
+ * readiness for orchestrators, Prometheus metrics, and the migration
+ * inventory.
  */
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify'
+import type { Inventory } from './observability/inventory.js'
+import type { ProxyMetrics } from './observability/metrics.js'
 
 export interface ReadinessSource {
   isReady (): boolean
-  status (): ReadonlyArray<{ readonly account: string, readonly hasToken: boolean, readonly expiresAt?: number, readonly lastError?: string }>
+  status (): ReadonlyArray<{ readonly account: string, readonly hasToken: boolean, readonly expiresAt?: number | undefined, readonly lastError?: string | undefined }>
 }
 
 export interface AdminOptions {
   readonly tokens: ReadinessSource
   readonly logger: FastifyBaseLogger
+  readonly metrics: ProxyMetrics
+  readonly inventory: Inventory
   /** True once shutdown started: readiness turns false before the proxy stops accepting. */
   readonly isShuttingDown: () => boolean
 }
 
-export async function buildAdminApp ({ tokens, logger, isShuttingDown }: AdminOptions): Promise<FastifyInstance> {
+export async function buildAdminApp ({ tokens, logger, metrics, inventory, isShuttingDown }: AdminOptions): Promise<FastifyInstance> {
   const admin = Fastify({ loggerInstance: logger.child({ listener: 'admin' }), logController: new LogController({ disableRequestLogging: true }) })
   admin.get('/livez', async () => ({ status: 'ok' }))
   admin.get('/readyz', async (_request, reply) => {
@@ -26,8 +31,13 @@ export async function buildAdminApp ({ tokens, logger, isShuttingDown }: AdminOp
       ...(s.expiresAt === undefined ? {} : { expiresAt: new Date(s.expiresAt).toISOString() }),
       ...(s.lastError === undefined ? {} : { lastError: s.lastError }),
     }))
-    const isReady = !isShuttingDown() && tokens.isReady()
-    return reply.code(isReady ? 200 : 503).send({ status: isReady ? 'ready' : 'not ready', accounts })
+    const shuttingDown = isShuttingDown()
+    const isReady = !shuttingDown && tokens.isReady()
+    return reply.code(isReady ? 200 : 503).send({ status: isReady ? 'ready' : shuttingDown ? 'shutting down' : 'not ready', accounts })
   })
+  admin.get('/metrics', async (_request, reply) => {
+    return reply.type(metrics.registry.contentType).send(await metrics.text())
+  })
+  admin.get('/integrations', async () => inventory.report())
   return admin
 }

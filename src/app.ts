@@ -6,7 +6,9 @@ import { randomUUID } from 'node:crypto'
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify'
 import { readSecret } from './config/secret.js'
 import type { Config } from './config/types.js'
-import { proxyPlugin, type TokenSource } from './proxy/plugin.js'
+import type { Inventory } from './observability/inventory.js'
+import type { ProxyMetrics } from './observability/metrics.js'
+import { proxyPlugin, type ProxyControl, type TokenSource } from './proxy/plugin.js'
 
 /** A client-supplied X-Request-Id is echoed only when it looks like an id (bounded, no control characters). */
 const REQUEST_ID = /^[\w.:-]{1,128}$/
@@ -15,13 +17,17 @@ export interface AppDependencies {
   readonly config: Config
   readonly tokens: TokenSource
   readonly logger: FastifyBaseLogger
+  readonly metrics: ProxyMetrics
+  readonly inventory: Inventory
+  /** Receives the plugin's reconfigure function (reload). */
+  readonly control?: { current?: ProxyControl }
   /** Clock for sessions, lockouts and caches (tests inject one). */
   readonly now?: () => number
 }
 
-export async function buildApp ({ config, tokens, logger, now }: AppDependencies): Promise<FastifyInstance> {
-  // Read once at start: proxy sessions are signed with it (a rotated file takes effect on restart or reload).
-  const sessionSecret = config.sessions.secret === undefined ? undefined : await readSecret(config.sessions.secret)
+export async function buildApp ({ config, tokens, logger, metrics, inventory, control, now }: AppDependencies): Promise<FastifyInstance> {
+  // Read once at start: proxy sessions are signed with it (a rotated file takes effect on reload or restart).
+  const sessionSecret = await readSessionSecret(config)
   const app = Fastify({
     loggerInstance: logger,
     logController: new LogController({ disableRequestLogging: true }),
@@ -37,6 +43,11 @@ export async function buildApp ({ config, tokens, logger, now }: AppDependencies
     routerOptions: { ignoreDuplicateSlashes: false },
   })
   app.addHook('onSend', async (request, reply) => { reply.header('x-request-id', request.id) })
-  await app.register(proxyPlugin, { config, tokens, sessionSecret, ...(now === undefined ? {} : { now }) })
+  await app.register(proxyPlugin, { config, tokens, sessionSecret, metrics, inventory, ...(control === undefined ? {} : { control }), ...(now === undefined ? {} : { now }) })
   return app
+}
+
+/** `sessions.secret`, read (undefined when not configured). */
+export async function readSessionSecret (config: Config): Promise<string | undefined> {
+  return config.sessions.secret === undefined ? undefined : await readSecret(config.sessions.secret)
 }

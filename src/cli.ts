@@ -21,6 +21,11 @@ closeWithGrace({ delay: SHUTDOWN_GRACE_MS }, async ({ err }) => {
   return await done
 })
 
-process.exitCode = await main(process.argv.slice(2), { stdout: process.stdout, stderr: process.stderr, stdin: process.stdin, shutdown, env: process.env })
+const onReloadSignal = (reload: () => void): () => void => {
+  process.on('SIGHUP', reload)
+  return () => { process.off('SIGHUP', reload) }
+}
+
+process.exitCode = await main(process.argv.slice(2), { stdout: process.stdout, stderr: process.stderr, stdin: process.stdin, shutdown, env: process.env, onReloadSignal })
 markDone()
 process.exit()

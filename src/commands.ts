@@ -18,6 +18,8 @@ export interface CommandIo {
   readonly env: Readonly<Record<string, string | undefined>>
   /** Where `hash-password` reads the password (default: nothing to read). */
   readonly stdin?: PasswordInput
+  /** Registers `serve`'s configuration reload on the process's reload signal (SIGHUP); returns its removal. */
+  readonly onReloadSignal?: (reload: () => void) => () => void
 }
 
 export const USAGE = `Usage: campaign-ims-proxy <command> [options]
@@ -55,7 +57,7 @@ const COMMANDS: Readonly<Record<string, Command>> = {
       throw new UsageError((err as Error).message)
     }
     if (values.config === undefined) throw new UsageError('--config FILE is required')
-    await serve(values.config, io.shutdown, io.env, io.stdout)
+    await serve(values.config, { shutdown: io.shutdown, env: io.env, logStream: io.stdout, ...(io.onReloadSignal === undefined ? {} : { onReloadSignal: io.onReloadSignal }) })
     return 0
   },
   demo: async (args, io) => {

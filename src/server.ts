@@ -1,23 +1,54 @@
 /**
  * Process concerns only: config -> logger -> token provider -> apps ->
- * listen, and a graceful close. The only module that reads the environment.
+ * listen, reload (SIGHUP or a change of the configuration file), and a
+ * graceful close. The only module that reads the environment.
  */
+import { createHash } from 'node:crypto'
+import { watch, type FSWatcher } from 'node:fs'
+import { readFile } from 'node:fs/promises'
+import { dirname } from 'node:path'
+import { isDeepStrictEqual } from 'node:util'
 import type { FastifyInstance } from 'fastify'
 import type { DestinationStream, Logger } from 'pino'
 import { buildAdminApp } from './admin.js'
-import { buildApp } from './app.js'
-import { loadConfig } from './config/load.js'
+import { buildApp, readSessionSecret } from './app.js'
+import { ConfigError, loadConfig } from './config/load.js'
 import type { Config } from './config/types.js'
+import { SwitchableTokens } from './ims/switchable.js'
 import { TokenProvider, type TokenProviderOptions } from './ims/token-provider.js'
+import { Inventory } from './observability/inventory.js'
 import { createLogger } from './observability/logger.js'
+import { ProxyMetrics } from './observability/metrics.js'
+import type { ProxyControl } from './proxy/plugin.js'
+
+/** Changes of these keys need a restart: a reload keeps the running values and says so. */
+export const RESTART_ONLY_KEYS = ['listen', 'admin', 'campaign'] as const
+/** Quiet time after the last file event before a watched configuration is re-read. */
+export const WATCH_DEBOUNCE_MS = 300
+
+export type ReloadResult =
+  | { readonly ok: true, readonly restartRequired: readonly string[], readonly tokensRenewed: boolean }
+  | { readonly ok: false, readonly error: string }
 
 export interface RunningServer {
   readonly app: FastifyInstance
   readonly admin: FastifyInstance
-  readonly tokens: TokenProvider
+  readonly tokens: SwitchableTokens
+  readonly metrics: ProxyMetrics
+  readonly inventory: Inventory
   /** e.g. `http://127.0.0.1:8080` */
   readonly proxyUrl: string
   readonly adminUrl: string
+  /** The configuration in force (changes with a successful reload). */
+  readonly config: Config
+  /**
+   * Applies a new configuration without restart: integrations, sessions,
+   * unknown callers, WSDL account, trusted proxies, limits, logging level;
+   * IMS settings and technical accounts (a new token per account). An
+   * invalid one is refused, logged with every problem, and the running one
+   * kept.
+   */
+  reload (next: Config | (() => Promise<Config>)): Promise<ReloadResult>
   /** Readiness false, stop accepting, drain in-flight requests, release everything. */
   close (): Promise<void>
 }
@@ -26,12 +57,27 @@ export interface RunningServer {
 export type ServerTestHooks = Pick<TokenProviderOptions, 'now' | 'random' | 'timers' | 'onTokenRequest'>
 
 /** Starts the proxy and admin listeners for a loaded configuration. */
-export async function startServer (config: Config, logger: Logger, hooks: ServerTestHooks = {}): Promise<RunningServer> {
-  const tokens = new TokenProvider({ ...hooks, ims: config.ims, accounts: [...config.technicalAccounts.values()], logger })
+export async function startServer (initial: Config, logger: Logger, hooks: ServerTestHooks = {}): Promise<RunningServer> {
+  let config = initial
   let isShuttingDown = false
-  const app = await buildApp({ config, tokens, logger, ...(hooks.now === undefined ? {} : { now: hooks.now }) })
-  const admin = await buildAdminApp({ tokens, logger, isShuttingDown: () => isShuttingDown })
-  tokens.start()
+  // The token status is read lazily: the provider below is built with the metrics' token hook.
+  const metrics = new ProxyMetrics({ tokens: { status: () => tokens.status() }, ...(hooks.now === undefined ? {} : { now: hooks.now }) })
+  const providerFor = (c: Config): TokenProvider => new TokenProvider({
+    ...hooks,
+    ims: c.ims,
+    accounts: [...c.technicalAccounts.values()],
+    logger,
+    onTokenRequest: (event) => {
+      metrics.tokenRequest(event.account, event.outcome, event.durationMs)
+      hooks.onTokenRequest?.(event)
+    },
+  })
+  const tokens = new SwitchableTokens(providerFor(config))
+  const inventory = new Inventory(config.integrations, hooks.now)
+  const control: { current?: ProxyControl } = {}
+  const app = await buildApp({ config, tokens, logger, metrics, inventory, control, ...(hooks.now === undefined ? {} : { now: hooks.now }) })
+  const admin = await buildAdminApp({ tokens, logger, metrics, inventory, isShuttingDown: () => isShuttingDown })
+  tokens.current.start()
   try {
     await app.listen({ host: config.listen.host, port: config.listen.port })
     await admin.listen({ host: config.admin.host, port: config.admin.port })
@@ -41,12 +87,46 @@ export async function startServer (config: Config, logger: Logger, hooks: Server
     throw err
   }
   logger.info({ proxy: urlOf(app), admin: urlOf(admin), campaign: config.campaign.url, accounts: [...config.technicalAccounts.keys()] }, 'campaign-ims-proxy listening')
+
+  let reloading = Promise.resolve<unknown>(undefined)
+  const reloadOnce = async (source: Config | (() => Promise<Config>)): Promise<ReloadResult> => {
+    let next: Config
+    let sessionSecret: string | undefined
+    try {
+      next = typeof source === 'function' ? await source() : source
+      sessionSecret = await readSessionSecret(next)
+    } catch (err) {
+      const error = err instanceof ConfigError ? err.message : `the configuration could not be read: ${(err as Error).message}`
+      logger.error({ error }, 'configuration reload refused: the running configuration is kept')
+      return { ok: false, error }
+    }
+    const restartRequired = RESTART_ONLY_KEYS.filter(key => !isDeepStrictEqual(next[key], config[key]))
+    if (restartRequired.length > 0) logger.warn({ keys: restartRequired }, 'configuration reload: these settings change only with a restart; their running values are kept')
+    const applied: Config = { ...next, listen: config.listen, admin: config.admin, campaign: config.campaign }
+    const tokensRenewed = !isDeepStrictEqual(applied.ims, config.ims) || !isDeepStrictEqual(applied.technicalAccounts, config.technicalAccounts)
+    if (tokensRenewed) tokens.switchTo(providerFor(applied))
+    control.current?.reconfigure(applied, sessionSecret)
+    logger.level = applied.logging.level
+    config = applied
+    logger.info({ integrations: applied.integrations.map(i => i.name), accounts: [...applied.technicalAccounts.keys()], tokensRenewed }, 'configuration reloaded')
+    return { ok: true, restartRequired, tokensRenewed }
+  }
+
   return {
     app,
     admin,
     tokens,
+    metrics,
+    inventory,
     proxyUrl: urlOf(app),
     adminUrl: urlOf(admin),
+    get config () { return config },
+    reload: async (source) => {
+      // One reload at a time, in the order asked.
+      const result = reloading.then(async () => await reloadOnce(source))
+      reloading = result
+      return await result
+    },
     close: async () => {
       isShuttingDown = true
       await app.close()
@@ -64,15 +144,68 @@ function urlOf (app: FastifyInstance): string {
   return `http://${host}:${address.port}`
 }
 
+/** Hex sha256 of a file's bytes, undefined when it cannot be read. */
+async function fileHash (path: string): Promise<string | undefined> {
+  try {
+    return createHash('sha256').update(await readFile(path)).digest('hex')
+  } catch {
+    return undefined
+  }
+}
+
+/**
+ * Watches the configuration file's directory (a Kubernetes ConfigMap or
+ * Secret volume swaps a `..data` symlink there rather than writing the file)
+ * and calls `onChange` once the file's bytes differ from the last ones seen.
+ */
+export async function watchConfigFile (path: string, onChange: () => void, debounceMs = WATCH_DEBOUNCE_MS): Promise<{ close (): void }> {
+  let last = await fileHash(path)
+  let timer: NodeJS.Timeout | undefined
+  const watcher: FSWatcher = watch(dirname(path), { persistent: false }, () => {
+    clearTimeout(timer)
+    timer = setTimeout(() => {
+      fileHash(path).then(hash => {
+        if (hash === undefined || hash === last) return
+        last = hash
+        onChange()
+      })
+    }, debounceMs)
+  })
+  return {
+    close: () => {
+      clearTimeout(timer)
+      watcher.close()
+    },
+  }
+}
+
+export interface ServeIo {
+  readonly shutdown: Promise<unknown>
+  readonly env: Readonly<Record<string, string | undefined>>
+  readonly logStream: NodeJS.WritableStream
+  /** Registers the reload trigger (the CLI: SIGHUP); returns its removal. */
+  readonly onReloadSignal?: (reload: () => void) => () => void
+}
+
 /**
  * `serve --config FILE`: loads the configuration (`${VAR}` from `env`), logs
- * JSON lines to `logStream`, and runs until `shutdown` resolves.
+ * JSON lines to `logStream`, reloads on the reload signal or when the file
+ * changes, and runs until `shutdown` resolves.
  */
-export async function serve (configPath: string, shutdown: Promise<unknown>, env: Readonly<Record<string, string | undefined>>, logStream: NodeJS.WritableStream): Promise<void> {
-  const config: Config = await loadConfig(configPath, env)
-  const logger = createLogger(config.logging.level, logStream as DestinationStream)
+export async function serve (configPath: string, io: ServeIo): Promise<void> {
+  const config: Config = await loadConfig(configPath, io.env)
+  const logger = createLogger(config.logging.level, io.logStream as DestinationStream)
   const server = await startServer(config, logger)
-  await shutdown
+  const reload = (trigger: string) => (): void => {
+    logger.info({ trigger }, 'reloading the configuration')
+    // reload() reports its own failures (logged, running configuration kept).
+    server.reload(async () => await loadConfig(configPath, io.env)).catch(/* c8 ignore next */ () => {})
+  }
+  const removeSignal = io.onReloadSignal?.(reload('signal'))
+  const watcher = await watchConfigFile(configPath, reload('file change'))
+  await io.shutdown
+  removeSignal?.()
+  watcher.close()
   logger.info('shutting down: readiness false, draining in-flight requests')
   await server.close()
   logger.info('stopped')

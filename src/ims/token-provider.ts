@@ -230,7 +230,7 @@ export class TokenProvider {
    * refresh is kept), then requests a new one (single flight). Returns whether
    * it dropped it.
    */
-  invalidate (account: string, token: AccessToken): boolean {
+  invalidate (account: string, token: Pick<AccessToken, 'value' | 'fingerprint'>): boolean {
     const state = this.#states.get(account)
     if (state === undefined || state.key === undefined) return false
     const held = this.#cache.get(state.key)

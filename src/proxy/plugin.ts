@@ -4,13 +4,23 @@
  * token, rewrites the SOAP body, and hands the request to
  * @fastify/http-proxy (reply-from over an undici pool) with upstream
  * headers built deliberately. Async work happens in the preHandler and is
- * stored on `request.proxy`; reply-from's callbacks stay synchronous.
+ * stored on `request.proxy`; reply-from's header callback stays
+ * synchronous. Campaign's answer is streamed back unchanged, except that a
+ * small answer to a request carrying the proxy's bearer is read first: when
+ * it says the token is not accepted, the token is invalidated and the
+ * request replayed once with a new one (SPEC section 5).
+ *
+ * Everything derived from the configuration lives in one `Routing` value,
+ * replaced as a whole by `ProxyControl.reconfigure` (reload without
+ * restart); a request keeps the routing it started with.
  */
 import { randomBytes } from 'node:crypto'
 import { readFileSync } from 'node:fs'
 import type { IncomingMessage } from 'node:http'
+import type { Readable } from 'node:stream'
 import httpProxy from '@fastify/http-proxy'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import { LRUCache } from 'lru-cache'
 import { Pool } from 'undici'
 import { splitInlineCredentials, VerifiedCredentialCache } from '../auth/inline-credentials.js'
 import { LoginLockout } from '../auth/lockout.js'
@@ -19,6 +29,8 @@ import { verifyPassword } from '../auth/passwords.js'
 import { SessionTokens, type SessionCheck } from '../auth/sessions.js'
 import type { Config, IntegrationConfig } from '../config/types.js'
 import { ImsConfigurationError, TokenUnavailableError } from '../ims/token-provider.js'
+import type { Inventory } from '../observability/inventory.js'
+import type { ProxyMetrics } from '../observability/metrics.js'
 import { SOAP_CONTENT_TYPE } from '../soap/envelope.js'
 import { PROXY_FAULTS, ProxyFault, proxyFaultBody, type ProxyFaultName } from '../soap/faults.js'
 import { logoffResponse, logonResponse } from '../soap/logon-response.js'
@@ -26,15 +38,26 @@ import { BodyTooLargeError, credentialRanges, outgoingBody, readRequestBody, typ
 import { presentedCredentials } from './credentials.js'
 import { upstreamHeaders } from './headers.js'
 import { SessionInfoSource } from './session-info.js'
+import { isTokenRejectionFault, logonResponseSessionToken, readResponseHead } from './token-rejection.js'
 import type { BearerToken, TokenSource } from './token-source.js'
 
 export type { BearerToken, TokenSource } from './token-source.js'
 export const SOAP_ROUTER_PATH = '/nl/jsp/soaprouter.jsp'
+export const WSDL_PATH = '/nl/jsp/schemawsdl.jsp'
 /** Keep-alive of idle upstream connections; Campaign's load balancers close idle ones after about a minute. */
 export const UPSTREAM_KEEP_ALIVE_MS = 30_000
+/**
+ * A token younger than this is not invalidated when Campaign rejects it: a
+ * Campaign refusing every token (a misconfigured instance) must not turn
+ * each request into an IMS token request.
+ */
+export const MIN_TOKEN_AGE_FOR_INVALIDATION_MS = 1000
+/** Session tokens Campaign issued to passthrough callers, remembered to attribute (and admit) their later calls. */
+export const MAX_REMEMBERED_SESSIONS = 10_000
+export const REMEMBERED_SESSION_TTL_MS = 24 * 3600 * 1000
 
-/** How the caller was identified, for logs and the inventory. */
-export type AuthPath = 'logon' | 'session' | 'inline-password' | 'network' | 'passthrough' | 'anonymous'
+/** How the caller was identified, for logs, metrics and the inventory. */
+export type AuthPath = 'logon' | 'logoff' | 'session' | 'inline-password' | 'network' | 'wsdl' | 'passthrough' | 'client-bearer' | 'anonymous'
 
 export interface ProxyContext {
   /** The socket peer (the client, or a trusted proxy in front of it). */
@@ -42,11 +65,25 @@ export interface ProxyContext {
   /** The client's address, through trusted proxies. */
   readonly caller: string
   readonly isPeerTrusted: boolean
+  readonly startedAt: number
   integration: IntegrationConfig | undefined
+  /** Login seen in a Logon or an inline login/password that no `ims` integration has. */
+  login: string | undefined
   token: BearerToken | undefined
   bodyLength: number | undefined
   soapMethod: string | undefined
   authPath: AuthPath
+  /** Proxy fault answered instead of forwarding or instead of Campaign's answer. */
+  fault: ProxyFaultName | undefined
+  /** Campaign's status (last attempt), undefined when not forwarded or unanswered. */
+  upstreamStatus: number | undefined
+  upstreamStartedAt: number | undefined
+  upstreamMs: number
+  replays: number
+  /** A passthrough Logon whose answer carries a session token to remember. */
+  rememberLogon: boolean
+  /** Counted against the integration's concurrency limit. */
+  holdsSlot: boolean
 }
 
 declare module 'fastify' {
@@ -57,8 +94,13 @@ declare module 'fastify' {
 
 /** The part of a Fastify reply a fault needs (any server type). */
 interface FaultReply {
-  readonly request: { readonly id: string }
+  readonly request: { readonly id: string, readonly proxy: ProxyContext | null }
   code (status: number): { type (contentType: string): { send (body: string): unknown } }
+}
+
+/** Replaces the configuration-derived state of a running proxy (reload). */
+export interface ProxyControl {
+  reconfigure (config: Config, sessionSecret: string | undefined): void
 }
 
 export interface ProxyPluginOptions {
@@ -66,7 +108,25 @@ export interface ProxyPluginOptions {
   readonly tokens: TokenSource
   /** `sessions.secret`, already read (undefined: no integration has a login; a random per-process key is used). */
   readonly sessionSecret: string | undefined
+  readonly metrics: ProxyMetrics
+  readonly inventory: Inventory
+  /** Filled with the reconfigure function once the plugin is registered. */
+  readonly control?: { current?: ProxyControl }
   readonly now?: () => number
+  /** Monotonic clock in ms for durations (default performance.now). */
+  readonly clock?: () => number
+}
+
+/** Everything the request path derives from the configuration. */
+interface Routing {
+  readonly config: Config
+  readonly sessionSecret: string | undefined
+  readonly byNetwork: ReturnType<typeof networkMatcher<IntegrationConfig>>
+  readonly byName: ReadonlyMap<string, IntegrationConfig>
+  readonly imsByLogin: ReadonlyMap<string, IntegrationConfig>
+  readonly passthroughByLogin: ReadonlyMap<string, IntegrationConfig>
+  readonly trustedProxies: ReturnType<typeof blockListOf> | undefined
+  readonly sessions: SessionTokens
 }
 
 /** A local answer instead of forwarding. */
@@ -79,32 +139,54 @@ class LocalAnswer {
   }
 }
 
-export async function proxyPlugin (app: FastifyInstance, { config, tokens, sessionSecret, now = Date.now }: ProxyPluginOptions): Promise<void> {
-  const byNetwork = networkMatcher(config.integrations.map(i => ({ networks: i.networks, value: i })))
-  const byName = new Map(config.integrations.map(i => [i.name, i]))
-  const imsByLogin = new Map(config.integrations.filter(i => i.mode === 'ims' && i.login !== undefined).map(i => [i.login as string, i]))
-  const trustedProxies = config.trustedProxies.length === 0 ? undefined : blockListOf(config.trustedProxies)
-  const limits = config.limits
-  const sessions = new SessionTokens({ secret: sessionSecret ?? randomBytes(32), ttlSeconds: config.sessions.ttlSeconds, now })
+export async function proxyPlugin (app: FastifyInstance, options: ProxyPluginOptions): Promise<void> {
+  const { tokens, metrics, inventory, now = Date.now, clock = () => performance.now() } = options
+  const initial = options.config
+  const routingOf = (config: Config, sessionSecret: string | undefined, previous?: Routing): Routing => ({
+    config,
+    sessionSecret,
+    byNetwork: networkMatcher(config.integrations.map(i => ({ networks: i.networks, value: i }))),
+    byName: new Map(config.integrations.map(i => [i.name, i])),
+    imsByLogin: new Map(config.integrations.filter(i => i.mode === 'ims' && i.login !== undefined).map(i => [i.login as string, i])),
+    passthroughByLogin: new Map(config.integrations.filter(i => i.mode === 'passthrough' && i.login !== undefined).map(i => [i.login as string, i])),
+    trustedProxies: config.trustedProxies.length === 0 ? undefined : blockListOf(config.trustedProxies),
+    // Same key and lifetime: keep the instance (and its Logoff revocations).
+    sessions: previous !== undefined && previous.sessionSecret === sessionSecret && sessionSecret !== undefined && previous.config.sessions.ttlSeconds === config.sessions.ttlSeconds
+      ? previous.sessions
+      : new SessionTokens({ secret: sessionSecret ?? randomBytes(32), ttlSeconds: config.sessions.ttlSeconds, now }),
+  })
+  let routing = routingOf(initial, options.sessionSecret)
+  if (options.control !== undefined) {
+    options.control.current = {
+      reconfigure: (config, sessionSecret) => {
+        routing = routingOf(config, sessionSecret, routing)
+        inventory.configure(config.integrations)
+      },
+    }
+  }
   const lockout = new LoginLockout({ now })
   const verified = new VerifiedCredentialCache({ key: randomBytes(32), now })
-  const pool = new Pool(config.campaign.url, {
-    connections: config.campaign.maxConnections,
+  const remembered = new LRUCache<string, { readonly integration: string | undefined, readonly login: string | undefined }>({
+    max: MAX_REMEMBERED_SESSIONS, ttl: REMEMBERED_SESSION_TTL_MS, ttlResolution: 0, perf: { now },
+  })
+  const inFlight = new Map<string, number>()
+  const pool = new Pool(initial.campaign.url, {
+    connections: initial.campaign.maxConnections,
     keepAliveTimeout: UPSTREAM_KEEP_ALIVE_MS,
-    headersTimeout: config.campaign.timeoutSeconds * 1000,
-    bodyTimeout: config.campaign.timeoutSeconds * 1000,
+    headersTimeout: initial.campaign.timeoutSeconds * 1000,
+    bodyTimeout: initial.campaign.timeoutSeconds * 1000,
     connect: {
-      timeout: config.campaign.connectTimeoutSeconds * 1000,
+      timeout: initial.campaign.connectTimeoutSeconds * 1000,
       rejectUnauthorized: true,
-      ...(config.campaign.caFile === undefined ? {} : { ca: readFileSync(config.campaign.caFile) }),
+      ...(initial.campaign.caFile === undefined ? {} : { ca: readFileSync(initial.campaign.caFile) }),
     },
   })
   app.addHook('onClose', async () => { await pool.close() })
   const sessionInfo = new SessionInfoSource({
     upstream: pool,
     tokens,
-    sessionTimeoutSeconds: config.sessions.ttlSeconds,
-    instanceName: new URL(config.campaign.url).hostname.split('.')[0] as string,
+    sessionTimeoutSeconds: initial.sessions.ttlSeconds,
+    instanceName: new URL(initial.campaign.url).hostname.split('.')[0] as string,
     logger: app.log,
     now,
   })
@@ -112,6 +194,8 @@ export async function proxyPlugin (app: FastifyInstance, { config, tokens, sessi
   app.decorateRequest('proxy', null as unknown as ProxyContext)
 
   const sendFault = (reply: FaultReply, fault: ProxyFaultName, detail?: string): void => {
+    const context = reply.request.proxy
+    if (context !== null) context.fault = fault
     reply.code(PROXY_FAULTS[fault].status).type(SOAP_CONTENT_TYPE).send(proxyFaultBody(fault, reply.request.id, detail))
   }
 
@@ -119,90 +203,163 @@ export async function proxyPlugin (app: FastifyInstance, { config, tokens, sessi
   const checkPassword = async (integration: IntegrationConfig, login: string, password: string, caller: string): Promise<void> => {
     const hash = integration.passwordHash as string
     if (verified.has(login, password, hash)) return
-    if (lockout.isLocked(login, caller).locked) throw new ProxyFault('invalidLogin', { detail: 'too many failed logons: try again later' })
+    if (lockout.isLocked(login, caller).locked) {
+      metrics.logon(integration.name, 'locked')
+      throw new ProxyFault('invalidLogin', { detail: 'too many failed logons: try again later' })
+    }
     if (!await verifyPassword(password, hash)) {
       const { locked, failures } = lockout.recordFailure(login, caller)
+      metrics.logon(integration.name, 'failure')
       app.log.warn({ login, caller, failures, locked, integration: integration.name }, 'failed logon')
       throw new ProxyFault('invalidLogin')
     }
+    metrics.logon(integration.name, 'success')
     lockout.recordSuccess(login, caller)
     verified.remember(login, password, hash)
   }
 
   /** The integration of a proxy session presented by the request; throws the session fault for a bad one. */
-  const sessionIntegration = (check: SessionCheck): IntegrationConfig => {
+  const sessionIntegration = (r: Routing, check: SessionCheck): IntegrationConfig => {
     if (!check.ok) throw new ProxyFault('sessionInvalid', { detail: `proxy session ${check.reason}` })
-    const integration = byName.get(check.session.integration)
-    /* c8 ignore next -- reachable once a configuration reload removes an integration */
-    if (integration === undefined) throw new ProxyFault('sessionInvalid', { detail: 'the session belongs to a removed integration' })
+    const integration = r.byName.get(check.session.integration)
+    if (integration?.mode !== 'ims') throw new ProxyFault('sessionInvalid', { detail: 'the session belongs to an integration that is no longer configured' })
     return integration
   }
 
-  /** Decides what to do with a request; returns the integration to authenticate as, or undefined to forward untouched. */
-  const identify = async (request: FastifyRequest, context: ProxyContext, read: ReadBody | undefined): Promise<IntegrationConfig | undefined> => {
+  /**
+   * Decides what to do with a request: returns the technical account whose
+   * token to inject, or undefined to forward untouched. Sets the context's
+   * integration, login and auth path on the way.
+   */
+  const identify = async (r: Routing, request: FastifyRequest, context: ProxyContext, read: ReadBody | undefined): Promise<string | undefined> => {
     const location = read?.location
     const credentials = presentedCredentials(request.headers, location)
     if (location?.soapMethod === 'xtk:session#Logon') {
       const login = location.params[1]?.text ?? ''
-      const integration = imsByLogin.get(login)
-      if (integration === undefined) return undefined
-      context.integration = integration
-      await checkPassword(integration, login, location.params[2]?.text ?? '', context.caller)
-      const issued = sessions.issue(integration.name)
-      const info = await sessionInfo.get(integration.technicalAccount as string, login)
-      app.log.info({ integration: integration.name, caller: context.caller }, 'logon answered by the proxy')
-      context.authPath = 'logon'
-      throw new LocalAnswer(200, logonResponse(location.urn, issued.sessionToken, issued.securityToken, info))
+      const integration = r.imsByLogin.get(login)
+      if (integration !== undefined) {
+        context.integration = integration
+        context.authPath = 'logon'
+        await checkPassword(integration, login, location.params[2]?.text ?? '', context.caller)
+        const issued = r.sessions.issue(integration.name)
+        const info = await sessionInfo.get(integration.technicalAccount as string, login)
+        app.log.info({ integration: integration.name, caller: context.caller }, 'logon answered by the proxy')
+        throw new LocalAnswer(200, logonResponse(location.urn, issued.sessionToken, issued.securityToken, info))
+      }
+      // A native Logon: forwarded untouched, its session token remembered to attribute the caller's next calls.
+      context.login = login
+      context.integration = r.passthroughByLogin.get(login)
+      context.authPath = 'passthrough'
+      context.rememberLogon = true
+      if (context.integration === undefined && r.config.unknownCallers === 'reject') throw new ProxyFault('sessionInvalid', { detail: 'unknown caller' })
+      return undefined
     }
     const { sessionToken, securityToken } = credentials
-    if (sessions.isProxyShaped(sessionToken) || (sessionToken === '' && sessions.isProxyShaped(securityToken))) {
-      const check = sessionToken === '' ? sessions.verifySecurityToken(securityToken) : sessions.verify(sessionToken, securityToken)
-      const integration = sessionIntegration(check)
+    if (r.sessions.isProxyShaped(sessionToken) || (sessionToken === '' && r.sessions.isProxyShaped(securityToken))) {
+      context.authPath = location?.soapMethod === 'xtk:session#Logoff' ? 'logoff' : 'session'
+      const check = sessionToken === '' ? r.sessions.verifySecurityToken(securityToken) : r.sessions.verify(sessionToken, securityToken)
+      const integration = sessionIntegration(r, check)
       context.integration = integration
-      context.authPath = 'session'
-      if (location?.soapMethod === 'xtk:session#Logoff' && check.ok) {
-        sessions.revoke(check.session)
-        throw new LocalAnswer(200, logoffResponse(location.urn))
+      if (context.authPath === 'logoff' && check.ok) {
+        r.sessions.revoke(check.session)
+        throw new LocalAnswer(200, logoffResponse((location as NonNullable<typeof location>).urn))
       }
-      return integration
+      return integration.technicalAccount
     }
     const inline = splitInlineCredentials(sessionToken)
-    const inlineIntegration = inline === undefined ? undefined : imsByLogin.get(inline.login)
-    if (inline !== undefined && inlineIntegration !== undefined) {
-      context.integration = inlineIntegration
-      await checkPassword(inlineIntegration, inline.login, inline.password, context.caller)
-      context.authPath = 'inline-password'
-      return inlineIntegration
+    if (inline !== undefined) {
+      const integration = r.imsByLogin.get(inline.login)
+      if (integration !== undefined) {
+        context.integration = integration
+        context.authPath = 'inline-password'
+        await checkPassword(integration, inline.login, inline.password, context.caller)
+        return integration.technicalAccount
+      }
+      context.login = inline.login
+      context.integration = r.passthroughByLogin.get(inline.login)
     }
-    const network = byNetwork.match(context.caller)
-    if (network !== undefined) {
-      context.authPath = network.mode === 'passthrough' ? 'passthrough' : 'network'
-      return network.mode === 'passthrough' ? undefined : network
+    const known = sessionToken === '' ? undefined : remembered.get(sessionToken)
+    if (known !== undefined) {
+      context.login = known.login
+      context.integration ??= known.integration === undefined ? undefined : r.byName.get(known.integration)
     }
-    if (config.unknownCallers === 'reject') throw new ProxyFault('sessionInvalid', { detail: 'unknown caller' })
+    if (context.integration === undefined) {
+      const network = r.byNetwork.match(context.caller)
+      if (network?.mode === 'ims') {
+        context.integration = network
+        context.authPath = 'network'
+        return network.technicalAccount
+      }
+      context.integration = network
+    }
+    const authorization = request.headers.authorization
+    context.authPath = sessionToken !== '' || securityToken !== '' ? 'passthrough' : /^bearer\s/i.test(authorization ?? '') ? 'client-bearer' : authorization === undefined ? 'anonymous' : 'passthrough'
+    if (context.integration !== undefined) {
+      // A configured passthrough integration: legacy authentication by definition.
+      if (context.authPath === 'anonymous') context.authPath = 'passthrough'
+      return undefined
+    }
+    const wsdlAccount = r.config.wsdl.technicalAccount
+    if (wsdlAccount !== undefined && context.authPath === 'anonymous' && request.method === 'GET' && pathOf(request.url) === WSDL_PATH) {
+      context.authPath = 'wsdl'
+      return wsdlAccount
+    }
+    if (r.config.unknownCallers === 'reject') throw new ProxyFault('sessionInvalid', { detail: 'unknown caller' })
     return undefined
   }
 
   const preHandler = async (request: FastifyRequest, reply: FastifyReply): Promise<void> => {
+    const r = routing
     const peer = normaliseAddress(String(request.raw.socket.remoteAddress))
-    const isPeerTrusted = trustedProxies !== undefined && isInBlockList(trustedProxies, peer)
-    const caller = callerAddress(peer, request.headers['x-forwarded-for'] as string | undefined, trustedProxies)
+    const isPeerTrusted = r.trustedProxies !== undefined && isInBlockList(r.trustedProxies, peer)
+    const caller = callerAddress(peer, request.headers['x-forwarded-for'] as string | undefined, r.trustedProxies)
     const context: ProxyContext = {
-      peer, caller, isPeerTrusted, integration: undefined, token: undefined, bodyLength: undefined, soapMethod: undefined, authPath: 'anonymous',
+      peer,
+      caller,
+      isPeerTrusted,
+      startedAt: clock(),
+      integration: undefined,
+      login: undefined,
+      token: undefined,
+      bodyLength: undefined,
+      soapMethod: undefined,
+      authPath: 'anonymous',
+      fault: undefined,
+      upstreamStatus: undefined,
+      upstreamStartedAt: undefined,
+      upstreamMs: 0,
+      replays: 0,
+      rememberLogon: false,
+      holdsSlot: false,
     }
     request.proxy = context
     try {
       const isSoap = request.method === 'POST' && pathOf(request.url) === SOAP_ROUTER_PATH
+      const encoding = request.headers['content-encoding']
+      if (isSoap && encoding !== undefined && encoding.trim().toLowerCase() !== 'identity') throw new ProxyFault('contentEncoding', { detail: `Content-Encoding: ${encoding.slice(0, 32)}` })
       const declared = request.headers['content-length'] === undefined ? undefined : Number(request.headers['content-length'])
-      const read = isSoap ? await readRequestBody(request.body as IncomingMessage, declared, limits) : undefined
+      const read = isSoap ? await readRequestBody(request.body as IncomingMessage, declared, r.config.limits) : undefined
       context.soapMethod = read?.location.soapMethod
-      const integration = await identify(request, context, read)
+      const account = await identify(r, request, context, read)
+      const integration = context.integration
       if (integration !== undefined) {
-        context.integration = integration
-        context.token = await tokens.get(integration.technicalAccount as string)
+        const active = inFlight.get(integration.name) ?? 0
+        if (active >= maxConcurrent(r.config)) {
+          metrics.concurrencyRejection(integration.name)
+          reply.header('retry-after', '1')
+          throw new ProxyFault('tooManyRequests', { detail: `${active} requests of integration ${integration.name} in progress` })
+        }
+        inFlight.set(integration.name, active + 1)
+        context.holdsSlot = true
+        reply.raw.once('close', () => {
+          const left = (inFlight.get(integration.name) as number) - 1
+          if (left === 0) inFlight.delete(integration.name)
+          else inFlight.set(integration.name, left)
+        })
       }
+      if (account !== undefined) context.token = await tokens.get(account)
       if (read !== undefined) {
-        const out = outgoingBody(read, integration === undefined ? [] : credentialRanges(read.location), limits.maxBodyBytes)
+        const out = outgoingBody(read, account === undefined ? [] : credentialRanges(read.location), r.config.limits.maxBodyBytes)
         request.body = out.body
         context.bodyLength = out.length
       }
@@ -213,7 +370,7 @@ export async function proxyPlugin (app: FastifyInstance, { config, tokens, sessi
         request.log.info({ integration: context.integration?.name, fault: err.fault, detail: err.detail }, 'request refused by the proxy')
         sendFault(reply, err.fault, err.detail)
       } else if (isTokenUnavailable(err)) {
-        request.log.warn({ err, integration: context.integration?.name, account: context.integration?.technicalAccount }, 'no IMS token for the request')
+        request.log.warn({ err, integration: context.integration?.name, account: err.account }, 'no IMS token for the request')
         reply.header('retry-after', String(Math.max(1, Math.ceil(err.retryAfterSeconds))))
         sendFault(reply, 'imsUnavailable')
       } else {
@@ -222,14 +379,123 @@ export async function proxyPlugin (app: FastifyInstance, { config, tokens, sessi
     }
   }
 
+  /** Campaign's answer: streamed on, or read (when small) to spot a rejected token or a Logon's session token. */
+  const onUpstreamResponse = async (request: FastifyRequest, reply: FastifyReply, res: { statusCode: number, headers: Record<string, unknown>, stream: Readable }): Promise<void> => {
+    const context = request.proxy
+    context.upstreamMs += clock() - (context.upstreamStartedAt as number)
+    context.upstreamStatus = res.statusCode
+    const token = context.token
+    const status = res.statusCode
+    const isXml = String(res.headers['content-type'] ?? '').includes('xml')
+    const inspect = status === 401 || (isXml && (status === 200 || status === 500))
+    if ((token === undefined && !context.rememberLogon) || !inspect) {
+      reply.send(res.stream)
+      return
+    }
+    const head = await readResponseHead(res.stream)
+    if (!head.complete) {
+      reply.send(head.body)
+      return
+    }
+    if (context.rememberLogon) {
+      const sessionToken = status === 200 ? logonResponseSessionToken(head.body) : undefined
+      if (sessionToken !== undefined) remembered.set(sessionToken, { integration: context.integration?.name, login: context.login })
+      reply.send(head.body)
+      return
+    }
+    const bearer = token as BearerToken
+    if (status !== 401 && !isTokenRejectionFault(head.body)) {
+      reply.send(head.body)
+      return
+    }
+    const account = bearer.account
+    if (now() - bearer.obtainedAt >= MIN_TOKEN_AGE_FOR_INVALIDATION_MS && tokens.invalidate(account, bearer)) {
+      metrics.invalidation(account)
+      request.log.warn({ account, fingerprint: bearer.fingerprint, status }, 'Campaign rejected the IMS token: invalidated')
+    }
+    // A kept (rewritten) body, or none at all (GET), can be sent again; a streamed one is gone.
+    if (!(Buffer.isBuffer(request.body) || request.body == null) || context.replays > 0) {
+      metrics.replay(account, 'not_replayable')
+      reply.send(head.body)
+      return
+    }
+    let fresh: BearerToken
+    try {
+      fresh = await tokens.get(account)
+    } catch {
+      metrics.replay(account, 'no_token')
+      reply.send(head.body)
+      return
+    }
+    if (fresh.value === bearer.value) {
+      metrics.replay(account, 'no_token')
+      reply.send(head.body)
+      return
+    }
+    context.token = fresh
+    context.replays += 1
+    metrics.replay(account, 'replayed')
+    for (const name of Object.keys(reply.getHeaders())) reply.removeHeader(name)
+    const { url, options: replyOptions } = (reply as FastifyReply & { fromParameters (url: string, params: unknown, prefix: string): { url: string, options: object } })
+      .fromParameters(request.url, request.params, '')
+    reply.from(url, replyOptions)
+  }
+
+  app.addHook('onResponse', async (request, reply) => {
+    const context = request.proxy
+    /* c8 ignore next -- requests refused before the preHandler (404 of a non-proxied method) have no context */
+    if (context === null) return
+    const status = reply.statusCode
+    const totalMs = clock() - context.startedAt
+    const upstreamMs = context.upstreamStartedAt === undefined ? undefined : context.upstreamMs
+    const integration = context.integration?.name
+    metrics.request({
+      integration,
+      soapMethod: context.soapMethod,
+      authPath: context.authPath,
+      status,
+      fault: faultCode(context.fault),
+      totalSeconds: totalMs / 1000,
+      upstreamSeconds: upstreamMs === undefined ? undefined : upstreamMs / 1000,
+    })
+    inventory.record({
+      integration: context.integration,
+      caller: context.caller,
+      login: context.login,
+      soapMethod: context.soapMethod,
+      authPath: context.authPath,
+      fault: faultCode(context.fault),
+      status,
+    })
+    request.log.info({
+      method: request.method,
+      path: pathOf(request.url),
+      caller: context.caller,
+      integration,
+      account: context.token?.account,
+      tokenFingerprint: context.token?.fingerprint,
+      soapMethod: context.soapMethod,
+      authPath: context.authPath,
+      status,
+      upstreamStatus: context.upstreamStatus,
+      fault: faultCode(context.fault),
+      replays: context.replays,
+      bytesIn: numberHeader(request.headers['content-length']),
+      bytesOut: numberHeader(reply.getHeader('content-length')),
+      durationMs: round(totalMs),
+      upstreamMs: upstreamMs === undefined ? undefined : round(upstreamMs),
+    }, 'request')
+  })
+
   await app.register(httpProxy, {
-    upstream: config.campaign.url,
+    upstream: initial.campaign.url,
     undici: pool,
     preHandler,
     disableRequestLogging: true,
     replyOptions: {
       rewriteRequestHeaders: (request, headers) => {
         const context = request.proxy
+        context.upstreamStartedAt = clock()
         return upstreamHeaders(headers, {
           peer: context.peer,
           isPeerTrusted: context.isPeerTrusted,
@@ -238,21 +504,51 @@ export async function proxyPlugin (app: FastifyInstance, { config, tokens, sessi
           contentType: request.headers['content-type'],
         })
       },
+      onResponse: (request, reply, res) => {
+        onUpstreamResponse(request as unknown as FastifyRequest, reply as unknown as FastifyReply, res as unknown as { statusCode: number, headers: Record<string, unknown>, stream: Readable }).catch((err: unknown) => {
+          request.log.warn({ err }, 'reading Campaign\'s answer failed')
+          /* c8 ignore next -- the client is gone when nothing can be sent any more */
+          if (reply.sent) return
+          for (const name of Object.keys(reply.getHeaders())) reply.removeHeader(name)
+          sendFault(reply as unknown as FaultReply, 'upstreamUnavailable')
+        })
+      },
       onError: (reply, { error }) => {
         const cause = (error as { cause?: unknown }).cause
         const fault: ProxyFaultName = cause instanceof BodyTooLargeError || error instanceof BodyTooLargeError
           ? 'tooLarge'
           : (error as { statusCode?: number }).statusCode === 504 ? 'upstreamTimeout' : 'upstreamUnavailable'
         reply.request.log.warn({ err: error, fault }, 'upstream request failed')
-        sendFault(reply, fault)
+        sendFault(reply as unknown as FaultReply, fault)
       },
     },
   })
 }
 
+/** Default of limits.maxConcurrentRequests. */
+export const DEFAULT_MAX_CONCURRENT_REQUESTS = 256
+
+function maxConcurrent (config: Config): number {
+  return (config.limits as { maxConcurrentRequests?: number }).maxConcurrentRequests ?? DEFAULT_MAX_CONCURRENT_REQUESTS
+}
+
+/** The code a client sees in the fault string (`PRX-000010`, `XSV-350008`). */
+function faultCode (fault: ProxyFaultName | undefined): string | undefined {
+  return fault === undefined ? undefined : PROXY_FAULTS[fault].message.slice(0, 10)
+}
+
 function pathOf (url: string): string {
   const query = url.indexOf('?')
   return query === -1 ? url : url.slice(0, query)
+}
+
+function numberHeader (value: unknown): number | undefined {
+  const n = Number(value)
+  return value === undefined || !Number.isFinite(n) ? undefined : n
+}
+
+function round (ms: number): number {
+  return Math.round(ms * 1000) / 1000
 }
 
 function isTokenUnavailable (err: unknown): err is TokenUnavailableError | ImsConfigurationError {

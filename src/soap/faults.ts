@@ -24,6 +24,8 @@ export const PROXY_FAULTS = {
   upstreamUnavailable: { status: 502, code: 'Server', message: 'PRX-000011 Adobe Campaign could not be reached.' },
   upstreamTimeout: { status: 504, code: 'Server', message: 'PRX-000012 Adobe Campaign did not answer in time.' },
   internal: { status: 500, code: 'Server', message: 'PRX-000013 The proxy failed to process the request.' },
+  tooManyRequests: { status: 429, code: 'Server', message: 'PRX-000014 Too many requests of this integration are in progress. Retry later.' },
+  contentEncoding: { status: 415, code: 'Client', message: 'PRX-000006 Compressed request bodies (Content-Encoding) are not accepted: send the SOAP envelope uncompressed.' },
 } as const satisfies Record<string, ProxyFaultDef>
 
 export type ProxyFaultName = keyof typeof PROXY_FAULTS

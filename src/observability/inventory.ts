@@ -1,0 +1,124 @@
+/**
+ * The migration inventory behind the admin `/integrations` endpoint: per
+ * configured integration and per unknown caller (a login seen in a
+ * passthrough Logon, or an address), how many calls, when last seen, which
+ * SOAP methods, which auth paths, which proxy faults. Unknown callers are
+ * bounded (least recently seen dropped first); so are the methods listed
+ * per entry.
+ */
+import { LRUCache } from 'lru-cache'
+import type { IntegrationConfig } from '../config/types.js'
+
+/** Unknown callers remembered (least recently seen dropped beyond it). */
+export const MAX_UNKNOWN_CALLERS = 1000
+/** Distinct SOAP methods listed per entry; further ones are counted under `other`. */
+export const MAX_METHODS_PER_ENTRY = 100
+
+export interface InventoryCall {
+  readonly integration: IntegrationConfig | undefined
+  /** Client address (through trusted proxies). */
+  readonly caller: string
+  /** Login presented in a Logon or a login/password session token, when any. */
+  readonly login: string | undefined
+  readonly soapMethod: string | undefined
+  readonly authPath: string
+  readonly fault: string | undefined
+  readonly status: number
+}
+
+interface Tally {
+  calls: number
+  lastSeen: number | undefined
+  readonly methods: Map<string, number>
+  readonly authPaths: Map<string, number>
+  readonly faults: Map<string, number>
+  readonly statuses: Map<string, number>
+}
+
+export interface InventoryEntry {
+  readonly calls: number
+  readonly lastSeen: string | null
+  readonly methods: Record<string, number>
+  readonly authPaths: Record<string, number>
+  readonly faults: Record<string, number>
+  readonly statuses: Record<string, number>
+}
+
+export interface InventoryReport {
+  readonly generatedAt: string
+  readonly integrations: ReadonlyArray<InventoryEntry & { readonly name: string, readonly mode: string, readonly technicalAccount: string | null }>
+  readonly unknownCallers: ReadonlyArray<InventoryEntry & { readonly login: string | null, readonly address: string }>
+}
+
+function emptyTally (): Tally {
+  return { calls: 0, lastSeen: undefined, methods: new Map(), authPaths: new Map(), faults: new Map(), statuses: new Map() }
+}
+
+function bump (map: Map<string, number>, key: string, cap = Number.POSITIVE_INFINITY): void {
+  const name = map.has(key) || map.size < cap ? key : 'other'
+  map.set(name, (map.get(name) ?? 0) + 1)
+}
+
+export class Inventory {
+  readonly #now: () => number
+  #integrations = new Map<string, { config: IntegrationConfig, tally: Tally }>()
+  readonly #unknown = new LRUCache<string, { login: string | undefined, address: string, tally: Tally }>({ max: MAX_UNKNOWN_CALLERS })
+
+  constructor (integrations: readonly IntegrationConfig[], now: () => number = Date.now) {
+    this.#now = now
+    this.configure(integrations)
+  }
+
+  /** Follows a configuration reload: new integrations appear, removed ones go, kept ones keep their counts. */
+  configure (integrations: readonly IntegrationConfig[]): void {
+    const next = new Map<string, { config: IntegrationConfig, tally: Tally }>()
+    for (const config of integrations) next.set(config.name, { config, tally: this.#integrations.get(config.name)?.tally ?? emptyTally() })
+    this.#integrations = next
+  }
+
+  record (call: InventoryCall): void {
+    let tally: Tally
+    const known = call.integration === undefined ? undefined : this.#integrations.get(call.integration.name)
+    if (known !== undefined) {
+      tally = known.tally
+    } else {
+      const key = `${call.login ?? ''}\u0000${call.caller}`
+      let entry = this.#unknown.get(key)
+      if (entry === undefined) {
+        entry = { login: call.login, address: call.caller, tally: emptyTally() }
+        this.#unknown.set(key, entry)
+      }
+      tally = entry.tally
+    }
+    tally.calls += 1
+    tally.lastSeen = this.#now()
+    if (call.soapMethod !== undefined) bump(tally.methods, call.soapMethod, MAX_METHODS_PER_ENTRY)
+    bump(tally.authPaths, call.authPath)
+    if (call.fault !== undefined) bump(tally.faults, call.fault)
+    bump(tally.statuses, String(call.status))
+  }
+
+  report (): InventoryReport {
+    return {
+      generatedAt: new Date(this.#now()).toISOString(),
+      integrations: [...this.#integrations.values()].map(({ config, tally }) => ({
+        name: config.name,
+        mode: config.mode,
+        technicalAccount: config.technicalAccount ?? null,
+        ...entryOf(tally),
+      })),
+      unknownCallers: [...this.#unknown.values()].map(({ login, address, tally }) => ({ login: login ?? null, address, ...entryOf(tally) })),
+    }
+  }
+}
+
+function entryOf (tally: Tally): InventoryEntry {
+  return {
+    calls: tally.calls,
+    lastSeen: tally.lastSeen === undefined ? null : new Date(tally.lastSeen).toISOString(),
+    methods: Object.fromEntries(tally.methods),
+    authPaths: Object.fromEntries(tally.authPaths),
+    faults: Object.fromEntries(tally.faults),
+    statuses: Object.fromEntries(tally.statuses),
+  }
+}

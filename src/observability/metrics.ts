@@ -1,0 +1,182 @@
+/**
+ * Prometheus metrics (prom-client), one registry per running proxy. Label
+ * values come from the configuration (integration and account names) or
+ * from small fixed sets; a SOAP method name comes from the request, so the
+ * set of method labels is capped (later ones are counted as `other`).
+ */
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client'
+
+export const METRIC_PREFIX = 'campaign_ims_proxy_'
+/** Distinct SOAP method label values kept; further methods are counted as `other`. */
+export const MAX_METHOD_LABELS = 200
+/** The `integration` label of callers that are no configured integration. */
+export const UNKNOWN_INTEGRATION = '(unknown)'
+
+const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120]
+const ADDED_LATENCY_BUCKETS = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1]
+
+export interface RequestObservation {
+  readonly integration: string | undefined
+  readonly soapMethod: string | undefined
+  readonly authPath: string
+  /** HTTP status sent to the client. */
+  readonly status: number
+  /** Proxy fault code sent instead of Campaign's answer, if any. */
+  readonly fault: string | undefined
+  /** Seconds from request start to the end of the response. */
+  readonly totalSeconds: number
+  /** Seconds spent waiting for Campaign's answer headers (all attempts), undefined when not forwarded. */
+  readonly upstreamSeconds: number | undefined
+}
+
+export type LogonResult = 'success' | 'failure' | 'locked'
+export type ReplayResult = 'replayed' | 'not_replayable' | 'no_token'
+
+export interface TokenStatusSource {
+  status (): ReadonlyArray<{ readonly account: string, readonly expiresAt: number | undefined }>
+}
+
+export class ProxyMetrics {
+  readonly registry = new Registry()
+  readonly #requests: Counter<'integration' | 'soap_method' | 'auth_path' | 'status' | 'fault'>
+  readonly #upstreamDuration: Histogram<'integration'>
+  readonly #addedDuration: Histogram<'integration'>
+  readonly #tokenRequests: Counter<'account' | 'result'>
+  readonly #tokenFetchDuration: Histogram<'account'>
+  readonly #invalidations: Counter<'account'>
+  readonly #replays: Counter<'account' | 'result'>
+  readonly #logons: Counter<'integration' | 'result'>
+  readonly #passthrough: Counter<'integration'>
+  readonly #concurrencyRejections: Counter<'integration'>
+  readonly #methods = new Set<string>()
+
+  constructor (options: { readonly tokens: TokenStatusSource, readonly now?: () => number, readonly defaultMetrics?: boolean }) {
+    const registers = [this.registry]
+    const now = options.now ?? Date.now
+    if (options.defaultMetrics !== false) collectDefaultMetrics({ register: this.registry, prefix: METRIC_PREFIX })
+    this.#requests = new Counter({
+      name: `${METRIC_PREFIX}requests_total`,
+      help: 'Requests answered, by integration, SOAP method, how the caller was identified, HTTP status and proxy fault code ("" when Campaign answered).',
+      labelNames: ['integration', 'soap_method', 'auth_path', 'status', 'fault'],
+      registers,
+    })
+    this.#upstreamDuration = new Histogram({
+      name: `${METRIC_PREFIX}upstream_duration_seconds`,
+      help: 'Time from sending a request to Campaign until its response headers arrived (replays included).',
+      labelNames: ['integration'],
+      buckets: LATENCY_BUCKETS,
+      registers,
+    })
+    this.#addedDuration = new Histogram({
+      name: `${METRIC_PREFIX}added_duration_seconds`,
+      help: 'Time the proxy added to a forwarded request: total time minus the time waiting for Campaign.',
+      labelNames: ['integration'],
+      buckets: ADDED_LATENCY_BUCKETS,
+      registers,
+    })
+    this.#tokenRequests = new Counter({
+      name: `${METRIC_PREFIX}token_requests_total`,
+      help: 'IMS token requests by technical account and result (ok, network, http_5xx, http_429, http_unexpected, malformed, config).',
+      labelNames: ['account', 'result'],
+      registers,
+    })
+    this.#tokenFetchDuration = new Histogram({
+      name: `${METRIC_PREFIX}token_fetch_duration_seconds`,
+      help: 'Duration of IMS token requests.',
+      labelNames: ['account'],
+      buckets: LATENCY_BUCKETS,
+      registers,
+    })
+    const tokens = options.tokens
+    // eslint-disable-next-line no-new -- registered in the registry, read through it
+    new Gauge({
+      name: `${METRIC_PREFIX}token_expiry_seconds`,
+      help: 'Seconds until the technical account\'s current IMS token expires (0 when it holds none).',
+      labelNames: ['account'],
+      registers,
+      collect () {
+        const at = now()
+        for (const s of tokens.status()) this.set({ account: s.account }, s.expiresAt === undefined ? 0 : Math.max(0, (s.expiresAt - at) / 1000))
+      },
+    })
+    this.#invalidations = new Counter({
+      name: `${METRIC_PREFIX}token_invalidations_total`,
+      help: 'IMS tokens dropped because Campaign rejected them (HTTP 401, XSV-350114 ... 401, XSV-350008 on a bearer request).',
+      labelNames: ['account'],
+      registers,
+    })
+    this.#replays = new Counter({
+      name: `${METRIC_PREFIX}replays_total`,
+      help: 'Requests Campaign rejected for their token: replayed with a new token, not replayable (body streamed), or no new token.',
+      labelNames: ['account', 'result'],
+      registers,
+    })
+    this.#logons = new Counter({
+      name: `${METRIC_PREFIX}logons_total`,
+      help: 'Logons and inline login/password checks answered by the proxy: success, failure (wrong password) or locked (lockout).',
+      labelNames: ['integration', 'result'],
+      registers,
+    })
+    this.#passthrough = new Counter({
+      name: `${METRIC_PREFIX}passthrough_requests_total`,
+      help: 'Requests forwarded untouched with the caller\'s own (legacy) authentication: the migration-progress number.',
+      labelNames: ['integration'],
+      registers,
+    })
+    this.#concurrencyRejections = new Counter({
+      name: `${METRIC_PREFIX}concurrency_rejections_total`,
+      help: 'Requests refused with 429 because the integration had limits.maxConcurrentRequests requests in progress.',
+      labelNames: ['integration'],
+      registers,
+    })
+  }
+
+  request (o: RequestObservation): void {
+    const integration = o.integration ?? UNKNOWN_INTEGRATION
+    this.#requests.inc({
+      integration,
+      soap_method: this.#methodLabel(o.soapMethod),
+      auth_path: o.authPath,
+      status: String(o.status),
+      fault: o.fault ?? '',
+    })
+    if (o.upstreamSeconds !== undefined) {
+      this.#upstreamDuration.observe({ integration }, o.upstreamSeconds)
+      this.#addedDuration.observe({ integration }, Math.max(0, o.totalSeconds - o.upstreamSeconds))
+    }
+    if (o.authPath === 'passthrough') this.#passthrough.inc({ integration })
+  }
+
+  tokenRequest (account: string, result: string, durationMs: number): void {
+    this.#tokenRequests.inc({ account, result })
+    this.#tokenFetchDuration.observe({ account }, durationMs / 1000)
+  }
+
+  invalidation (account: string): void {
+    this.#invalidations.inc({ account })
+  }
+
+  replay (account: string, result: ReplayResult): void {
+    this.#replays.inc({ account, result })
+  }
+
+  logon (integration: string, result: LogonResult): void {
+    this.#logons.inc({ integration, result })
+  }
+
+  concurrencyRejection (integration: string): void {
+    this.#concurrencyRejections.inc({ integration })
+  }
+
+  async text (): Promise<string> {
+    return await this.registry.metrics()
+  }
+
+  #methodLabel (method: string | undefined): string {
+    if (method === undefined) return ''
+    if (this.#methods.has(method)) return method
+    if (this.#methods.size >= MAX_METHOD_LABELS) return 'other'
+    this.#methods.add(method)
+    return method
+  }
+}
