@@ -14,7 +14,8 @@ const shutdown = new Promise<void>(resolve => { requestStop = resolve })
 let markDone!: () => void
 const done = new Promise<void>(resolve => { markDone = resolve })
 // close-with-grace waits for the returned promise (up to the delay), then exits.
-closeWithGrace({ delay: SHUTDOWN_GRACE_MS }, async ({ err }) => {
+// SIGHUP is not a stop signal here: `serve` reloads its configuration on it.
+closeWithGrace({ delay: SHUTDOWN_GRACE_MS, skip: ['SIGHUP'] }, async ({ err }) => {
   /* c8 ignore next -- only on an uncaught exception or unhandled rejection */
   if (err !== undefined) process.stderr.write(`campaign-ims-proxy: ${err.message}\n`)
   requestStop()
