@@ -3,9 +3,10 @@
  * `cli.ts` entry point (which owns the real process).
  */
 import { parseArgs } from 'node:util'
-import { pino, type DestinationStream } from 'pino'
+import type { DestinationStream } from 'pino'
 import { hashPasswordCommand, type PasswordInput } from './auth/hash-password.js'
 import { DEMO_USAGE, demoInstructions, demoPorts, startDemo } from './demo.js'
+import { createLogger } from './observability/logger.js'
 import { serve } from './server.js'
 import { describeSimulators, SIMULATE_USAGE, simulateConfig, startSimulators, UsageError } from './sim/simulate.js'
 
@@ -65,7 +66,8 @@ const COMMANDS: Readonly<Record<string, Command>> = {
       io.stdout.write(DEMO_USAGE)
       return 0
     }
-    const logger = pino({ level: 'info', base: undefined }, await humanLogStream(io.stderr))
+    // The same redaction as serve: the demo's logs are shown to people.
+    const logger = createLogger('info', await humanLogStream(io.stderr))
     const demo = await startDemo(demoPorts(args), logger)
     io.stdout.write(demoInstructions(demo.server, demo.sims))
     await io.shutdown
