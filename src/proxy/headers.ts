@@ -67,3 +67,19 @@ export function upstreamHeaders (headers: IncomingHttpHeaders, options: Upstream
 function headerText (value: string | string[] | undefined): string | undefined {
   return typeof value === 'string' ? value : undefined
 }
+
+/**
+ * Campaign's response headers for the client: hop-by-hop ones (and those
+ * its `Connection` header names) describe Campaign's connection to the
+ * proxy, not the proxy's to the client, and are dropped; Node frames the
+ * client response itself.
+ */
+export function downstreamHeaders (headers: Readonly<Record<string, unknown>>): Record<string, unknown> {
+  const named = typeof headers.connection === 'string' ? headers.connection.split(',').map(h => h.trim().toLowerCase()) : []
+  const out: Record<string, unknown> = {}
+  for (const [name, value] of Object.entries(headers)) {
+    if (HOP_BY_HOP.has(name) || name.startsWith('proxy-') || named.includes(name)) continue
+    out[name] = value
+  }
+  return out
+}

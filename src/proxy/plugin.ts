@@ -36,7 +36,7 @@ import { PROXY_FAULTS, ProxyFault, proxyFaultBody, type ProxyFaultName } from '.
 import { logoffResponse, logonResponse } from '../soap/logon-response.js'
 import { BodyTooLargeError, credentialRanges, outgoingBody, readRequestBody, type ReadBody } from './body.js'
 import { presentedCredentials } from './credentials.js'
-import { upstreamHeaders } from './headers.js'
+import { downstreamHeaders, upstreamHeaders } from './headers.js'
 import { SessionInfoSource } from './session-info.js'
 import { isTokenRejectionFault, logonResponseSessionToken, readResponseHead } from './token-rejection.js'
 import type { BearerToken, TokenSource } from './token-source.js'
@@ -504,6 +504,7 @@ export async function proxyPlugin (app: FastifyInstance, options: ProxyPluginOpt
           contentType: request.headers['content-type'],
         })
       },
+      rewriteHeaders: (headers) => downstreamHeaders(headers) as typeof headers,
       onResponse: (request, reply, res) => {
         onUpstreamResponse(request as unknown as FastifyRequest, reply as unknown as FastifyReply, res as unknown as { statusCode: number, headers: Record<string, unknown>, stream: Readable }).catch((err: unknown) => {
           request.log.warn({ err }, 'reading Campaign\'s answer failed')
