@@ -20,7 +20,7 @@ export interface AppDependencies {
   readonly metrics: ProxyMetrics
   readonly inventory: Inventory
   /** Receives the plugin's reconfigure function (reload). */
-  readonly control?: { current?: ProxyControl }
+  readonly control: { current?: ProxyControl }
   /** Clock for sessions, lockouts and caches (tests inject one). */
   readonly now?: () => number
 }
@@ -43,7 +43,7 @@ export async function buildApp ({ config, tokens, logger, metrics, inventory, co
     routerOptions: { ignoreDuplicateSlashes: false },
   })
   app.addHook('onSend', async (request, reply) => { reply.header('x-request-id', request.id) })
-  await app.register(proxyPlugin, { config, tokens, sessionSecret, metrics, inventory, ...(control === undefined ? {} : { control }), ...(now === undefined ? {} : { now }) })
+  await app.register(proxyPlugin, { config, tokens, sessionSecret, metrics, inventory, control, ...(now === undefined ? {} : { now }) })
   return app
 }
 

@@ -54,7 +54,7 @@ export interface RunningServer {
 }
 
 /** Clock and scheduler overrides for tests (defaults: real time). */
-export type ServerTestHooks = Pick<TokenProviderOptions, 'now' | 'random' | 'timers' | 'onTokenRequest'>
+export type ServerTestHooks = Pick<TokenProviderOptions, 'now' | 'random' | 'timers'>
 
 /** Starts the proxy and admin listeners for a loaded configuration. */
 export async function startServer (initial: Config, logger: Logger, hooks: ServerTestHooks = {}): Promise<RunningServer> {
@@ -67,10 +67,7 @@ export async function startServer (initial: Config, logger: Logger, hooks: Serve
     ims: c.ims,
     accounts: [...c.technicalAccounts.values()],
     logger,
-    onTokenRequest: (event) => {
-      metrics.tokenRequest(event.account, event.outcome, event.durationMs)
-      hooks.onTokenRequest?.(event)
-    },
+    onTokenRequest: (event) => { metrics.tokenRequest(event.account, event.outcome, event.durationMs) },
   })
   const tokens = new SwitchableTokens(providerFor(config))
   const inventory = new Inventory(config.integrations, hooks.now)

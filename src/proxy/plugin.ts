@@ -111,7 +111,7 @@ export interface ProxyPluginOptions {
   readonly metrics: ProxyMetrics
   readonly inventory: Inventory
   /** Filled with the reconfigure function once the plugin is registered. */
-  readonly control?: { current?: ProxyControl }
+  readonly control: { current?: ProxyControl }
   readonly now?: () => number
   /** Monotonic clock in ms for durations (default performance.now). */
   readonly clock?: () => number
@@ -156,13 +156,11 @@ export async function proxyPlugin (app: FastifyInstance, options: ProxyPluginOpt
       : new SessionTokens({ secret: sessionSecret ?? randomBytes(32), ttlSeconds: config.sessions.ttlSeconds, now }),
   })
   let routing = routingOf(initial, options.sessionSecret)
-  if (options.control !== undefined) {
-    options.control.current = {
-      reconfigure: (config, sessionSecret) => {
-        routing = routingOf(config, sessionSecret, routing)
-        inventory.configure(config.integrations)
-      },
-    }
+  options.control.current = {
+    reconfigure: (config, sessionSecret) => {
+      routing = routingOf(config, sessionSecret, routing)
+      inventory.configure(config.integrations)
+    },
   }
   const lockout = new LoginLockout({ now })
   const verified = new VerifiedCredentialCache({ key: randomBytes(32), now })

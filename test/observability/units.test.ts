@@ -1,0 +1,57 @@
+// Bounds of the metrics and the inventory (request data must not grow them
+// without limit), and the response head reader on multi-chunk bodies.
+import { Readable } from 'node:stream'
+import t from 'tap'
+import type { IntegrationConfig } from '../../src/config/types.js'
+import { Inventory, MAX_METHODS_PER_ENTRY, MAX_UNKNOWN_CALLERS } from '../../src/observability/inventory.js'
+import { MAX_METHOD_LABELS, ProxyMetrics } from '../../src/observability/metrics.js'
+import { readResponseHead } from '../../src/proxy/token-rejection.js'
+
+const CRM: IntegrationConfig = { name: 'crm', mode: 'passthrough', login: 'crm', passwordHash: undefined, networks: [], technicalAccount: undefined }
+
+t.test('SOAP method labels are capped', async t => {
+  const metrics = new ProxyMetrics({ tokens: { status: () => [{ account: 'a', expiresAt: undefined }] }, defaultMetrics: false })
+  for (let i = 0; i < MAX_METHOD_LABELS + 5; i++) {
+    metrics.request({ integration: undefined, soapMethod: `x:y#M${i}`, authPath: 'passthrough', status: 200, fault: undefined, totalSeconds: 0.01, upstreamSeconds: 0.005 })
+  }
+  metrics.request({ integration: undefined, soapMethod: 'x:y#M0', authPath: 'passthrough', status: 200, fault: undefined, totalSeconds: 0.01, upstreamSeconds: undefined })
+  const text = await metrics.text()
+  const series = text.split('\n').filter(l => l.startsWith('campaign_ims_proxy_requests_total{'))
+  t.equal(series.length, MAX_METHOD_LABELS + 1, `${MAX_METHOD_LABELS} method labels, then one "other"`)
+  t.match(text, 'soap_method="other"', 'the rest is counted as other')
+  t.match(text, /requests_total\{[^}]*soap_method="x:y#M0"[^}]*\} 2/, 'a known method keeps its label')
+  t.match(text, 'campaign_ims_proxy_token_expiry_seconds{account="a"} 0', 'an account without a token shows 0 seconds')
+  t.notMatch(text, 'process_cpu', 'default metrics can be left out')
+})
+
+t.test('the inventory bounds unknown callers and methods, and lists silent integrations', async t => {
+  let now = Date.parse('2026-11-24T10:00:00Z')
+  const inventory = new Inventory([CRM], () => now)
+  t.same(inventory.report().integrations, [{ name: 'crm', mode: 'passthrough', technicalAccount: null, calls: 0, lastSeen: null, methods: {}, authPaths: {}, faults: {}, statuses: {} }], 'an integration without calls is listed with none')
+  for (let i = 0; i < MAX_METHODS_PER_ENTRY + 3; i++) {
+    inventory.record({ integration: CRM, caller: '10.0.0.1', login: 'crm', soapMethod: `x:y#M${i}`, authPath: 'passthrough', fault: undefined, status: 200 })
+  }
+  const crm = inventory.report().integrations[0]
+  t.equal(Object.keys(crm?.methods ?? {}).length, MAX_METHODS_PER_ENTRY + 1, 'methods per entry are capped')
+  t.equal(crm?.methods.other, 3, 'the rest under other')
+  for (let i = 0; i < MAX_UNKNOWN_CALLERS + 10; i++) {
+    now += 1
+    inventory.record({ integration: undefined, caller: `10.1.${i >> 8}.${i & 255}`, login: undefined, soapMethod: undefined, authPath: 'anonymous', fault: undefined, status: 200 })
+  }
+  const unknown = inventory.report().unknownCallers
+  t.equal(unknown.length, MAX_UNKNOWN_CALLERS, 'unknown callers are capped')
+  t.notOk(unknown.some(u => u.address === '10.1.0.0'), 'the least recently seen went first')
+  inventory.configure([])
+  t.same(inventory.report().integrations, [], 'a removed integration leaves the inventory')
+})
+
+t.test('the head reader streams the rest of a large body in order', async t => {
+  const chunks = Array.from({ length: 6 }, (_, i) => Buffer.alloc(30, 65 + i))
+  const head = await readResponseHead(Readable.from(chunks), 64)
+  t.equal(head.complete, false, 'a body over the limit is not complete')
+  const out: Buffer[] = []
+  for await (const chunk of head.body as Readable) out.push(chunk as Buffer)
+  t.same(Buffer.concat(out), Buffer.concat(chunks), 'every byte comes out, in order')
+  const small = await readResponseHead(Readable.from([Buffer.from('ab'), Buffer.from('cd')]), 64)
+  t.same(small, { complete: true, body: Buffer.from('abcd') }, 'a small body is read whole')
+})
