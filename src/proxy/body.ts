@@ -51,6 +51,14 @@ export class BodyTooLargeError extends Error {
  */
 export async function readRequestBody (source: IncomingMessage, declaredLength: number | undefined, limits: BodyLimits): Promise<ReadBody> {
   if (declaredLength !== undefined && declaredLength > limits.maxBodyBytes) throw new ProxyFault('tooLarge')
+  if (declaredLength !== undefined && declaredLength <= limits.replayLimitBytes) {
+    // The common case (a SOAP call of a few KiB with Content-Length): plain events, cheaper than an async iterator.
+    const buffer = await readAll(source)
+    const result = locateSoap(buffer, true)
+    /* c8 ignore next -- a complete body is either found or refused by locateSoap */
+    if (result.kind !== 'found') throw new ProxyFault('noMethod')
+    return { kind: 'whole', buffer, location: result.location }
+  }
   const chunks = source[Symbol.asyncIterator]() as AsyncIterator<Buffer>
   const buffered: Buffer[] = []
   let size = 0
@@ -85,6 +93,28 @@ export function outgoingBody (read: ReadBody, ranges: readonly ByteRange[], maxB
     body: Readable.from(bounded(head, read.rest, maxBodyBytes), { objectMode: false }),
     length: read.declaredLength === undefined ? undefined : read.declaredLength - (read.head.length - head.length),
   }
+}
+
+/** Every byte of a readable stream (its length is already bounded by the caller). */
+export function readAll (source: NodeJS.ReadableStream): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = []
+    let size = 0
+    const onData = (chunk: Buffer): void => { chunks.push(chunk); size += chunk.length }
+    const cleanup = (): void => {
+      source.off('data', onData)
+      source.off('end', onEnd)
+      source.off('error', onError)
+      source.off('close', onClose)
+    }
+    const onEnd = (): void => { cleanup(); resolve(chunks.length === 1 ? chunks[0] as Buffer : Buffer.concat(chunks, size)) }
+    const onError = (err: Error): void => { cleanup(); reject(err) }
+    const onClose = (): void => { cleanup(); reject(Object.assign(new Error('the stream closed before its end'), { code: 'ECONNRESET' })) }
+    source.on('data', onData)
+    source.once('end', onEnd)
+    source.once('error', onError)
+    source.once('close', onClose)
+  })
 }
 
 async function * prepend (first: readonly Buffer[], rest: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {

@@ -38,7 +38,7 @@ import { BodyTooLargeError, credentialRanges, outgoingBody, readRequestBody, typ
 import { presentedCredentials } from './credentials.js'
 import { downstreamHeaders, upstreamHeaders } from './headers.js'
 import { SessionInfoSource } from './session-info.js'
-import { isTokenRejectionFault, logonResponseSessionToken, readResponseHead } from './token-rejection.js'
+import { isTokenRejectionFault, logonResponseSessionToken, readResponseHead, RESPONSE_HEAD_BYTES } from './token-rejection.js'
 import type { BearerToken, TokenSource } from './token-source.js'
 
 export type { BearerToken, TokenSource } from './token-source.js'
@@ -84,6 +84,8 @@ export interface ProxyContext {
   rememberLogon: boolean
   /** Counted against the integration's concurrency limit. */
   holdsSlot: boolean
+  /** Metrics, inventory and access log done. */
+  accounted: boolean
 }
 
 declare module 'fastify' {
@@ -329,6 +331,7 @@ export async function proxyPlugin (app: FastifyInstance, options: ProxyPluginOpt
       replays: 0,
       rememberLogon: false,
       holdsSlot: false,
+      accounted: false,
     }
     request.proxy = context
     try {
@@ -390,7 +393,8 @@ export async function proxyPlugin (app: FastifyInstance, options: ProxyPluginOpt
       reply.send(res.stream)
       return
     }
-    const head = await readResponseHead(res.stream)
+    const declared = res.headers['content-length']
+    const head = await readResponseHead(res.stream, RESPONSE_HEAD_BYTES, declared === undefined ? undefined : Number(declared))
     if (!head.complete) {
       reply.send(head.body)
       return
@@ -439,11 +443,12 @@ export async function proxyPlugin (app: FastifyInstance, options: ProxyPluginOpt
     reply.from(url, replyOptions)
   }
 
-  app.addHook('onResponse', async (request, reply) => {
+  /** Metrics, inventory and the access line, once per request: when its response ended, or when the client went away first. */
+  const recordRequest = (request: FastifyRequest, status: number, bytesOut: unknown): void => {
     const context = request.proxy
     /* c8 ignore next -- requests refused before the preHandler (404 of a non-proxied method) have no context */
-    if (context === null) return
-    const status = reply.statusCode
+    if (context === null || context.accounted) return
+    context.accounted = true
     const totalMs = clock() - context.startedAt
     const upstreamMs = context.upstreamStartedAt === undefined ? undefined : context.upstreamMs
     const integration = context.integration?.name
@@ -479,11 +484,14 @@ export async function proxyPlugin (app: FastifyInstance, options: ProxyPluginOpt
       fault: faultCode(context.fault),
       replays: context.replays,
       bytesIn: numberHeader(request.headers['content-length']),
-      bytesOut: numberHeader(reply.getHeader('content-length')),
+      bytesOut: numberHeader(bytesOut),
       durationMs: round(totalMs),
       upstreamMs: upstreamMs === undefined ? undefined : round(upstreamMs),
     }, 'request')
-  })
+  }
+  app.addHook('onResponse', async (request, reply) => { recordRequest(request, reply.statusCode, reply.getHeader('content-length')) })
+  // 499 (as nginx logs it): the client closed the connection before the answer.
+  app.addHook('onRequestAbort', async (request) => { recordRequest(request, CLIENT_CLOSED_REQUEST, undefined) })
 
   await app.register(httpProxy, {
     upstream: initial.campaign.url,
@@ -524,6 +532,8 @@ export async function proxyPlugin (app: FastifyInstance, options: ProxyPluginOpt
   })
 }
 
+/** Status recorded for a request whose client went away before the answer. */
+export const CLIENT_CLOSED_REQUEST = 499
 /** Default of limits.maxConcurrentRequests. */
 export const DEFAULT_MAX_CONCURRENT_REQUESTS = 256
 

@@ -7,6 +7,7 @@
  * head are inspected; anything longer is streamed on untouched.
  */
 import { Readable } from 'node:stream'
+import { readAll } from './body.js'
 
 /** Responses whose body ends within this many bytes are inspected (and sent as one buffer). */
 export const RESPONSE_HEAD_BYTES = 64 * 1024
@@ -25,7 +26,8 @@ export type ResponseHead =
   | { readonly complete: false, readonly body: Readable }
 
 /** Reads `stream` until it ends or passes `limit` bytes: the whole body, or a stream of what was read followed by the rest. */
-export async function readResponseHead (stream: Readable, limit = RESPONSE_HEAD_BYTES): Promise<ResponseHead> {
+export async function readResponseHead (stream: Readable, limit = RESPONSE_HEAD_BYTES, declaredLength?: number): Promise<ResponseHead> {
+  if (declaredLength !== undefined && declaredLength <= limit) return { complete: true, body: await readAll(stream) }
   const chunks: Buffer[] = []
   let size = 0
   const iterator = stream[Symbol.asyncIterator]() as AsyncIterator<Buffer>
