@@ -3,13 +3,16 @@
  * listen(). Tests build it and drive it over HTTP.
  */
 import { randomUUID } from 'node:crypto'
+import { readFileSync } from 'node:fs'
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify'
 import { readSecret } from './config/secret.js'
-import type { Config } from './config/types.js'
+import type { Config, TlsConfig } from './config/types.js'
 import type { Inventory } from './observability/inventory.js'
 import type { ProxyMetrics } from './observability/metrics.js'
 import { proxyPlugin, type ProxyControl, type TokenSource } from './proxy/plugin.js'
 
+/** How often the server looks for requests past limits.requestTimeoutSeconds or headersTimeoutSeconds. */
+export const TIMEOUT_CHECK_INTERVAL_MS = 1000
 /** A client-supplied X-Request-Id is echoed only when it looks like an id (bounded, no control characters). */
 const REQUEST_ID = /^[\w.:-]{1,128}$/
 
@@ -28,7 +31,12 @@ export interface AppDependencies {
 export async function buildApp ({ config, tokens, logger, metrics, inventory, control, now }: AppDependencies): Promise<FastifyInstance> {
   // Read once at start: proxy sessions are signed with it (a rotated file takes effect on reload or restart).
   const sessionSecret = await readSessionSecret(config)
+  const limits = config.limits
+  const tls = config.listen.tls
   const app = Fastify({
+    ...(tls === undefined ? { http: serverOptions(limits) } : { https: { ...readTlsFiles(tls), ...clientCertificateOptions(tls), ...serverOptions(limits) } }),
+    keepAliveTimeout: limits.keepAliveTimeoutSeconds * 1000,
+    requestTimeout: limits.requestTimeoutSeconds * 1000,
     loggerInstance: logger,
     logController: new LogController({ disableRequestLogging: true }),
     requestIdHeader: false,
@@ -41,10 +49,29 @@ export async function buildApp ({ config, tokens, logger, metrics, inventory, co
     return503OnClosing: true,
     forceCloseConnections: 'idle',
     routerOptions: { ignoreDuplicateSlashes: false },
-  })
+  }) as unknown as FastifyInstance
+  app.server.headersTimeout = limits.headersTimeoutSeconds * 1000
   app.addHook('onSend', async (request, reply) => { reply.header('x-request-id', request.id) })
   await app.register(proxyPlugin, { config, tokens, sessionSecret, metrics, inventory, control, ...(now === undefined ? {} : { now }) })
   return app
+}
+
+/** The listener's key, certificate and client CA, read from their files (at start and on reload). */
+export function readTlsFiles (tls: TlsConfig): { key: Buffer, cert: Buffer, ca?: Buffer } {
+  return {
+    key: readFileSync(tls.keyFile),
+    cert: readFileSync(tls.certFile),
+    ...(tls.caFile === undefined ? {} : { ca: readFileSync(tls.caFile) }),
+  }
+}
+
+/** Node server options: the header size limit, and how often request and header timeouts are checked (Node's default is every 30 s). */
+function serverOptions (limits: Config['limits']): { maxHeaderSize: number, connectionsCheckingInterval: number } {
+  return { maxHeaderSize: limits.maxHeaderBytes, connectionsCheckingInterval: TIMEOUT_CHECK_INTERVAL_MS }
+}
+
+function clientCertificateOptions (tls: TlsConfig): { requestCert: boolean, rejectUnauthorized: boolean } {
+  return { requestCert: tls.clientCertificates !== 'none', rejectUnauthorized: tls.clientCertificates === 'require' }
 }
 
 /** `sessions.secret`, read (undefined when not configured). */

@@ -8,10 +8,11 @@ import { watch, type FSWatcher } from 'node:fs'
 import { readFile } from 'node:fs/promises'
 import { dirname } from 'node:path'
 import { isDeepStrictEqual } from 'node:util'
+import type { Server as TlsServer } from 'node:tls'
 import type { FastifyInstance } from 'fastify'
 import type { DestinationStream, Logger } from 'pino'
 import { buildAdminApp } from './admin.js'
-import { buildApp, readSessionSecret } from './app.js'
+import { buildApp, readSessionSecret, readTlsFiles } from './app.js'
 import { ConfigError, loadConfig } from './config/load.js'
 import type { Config } from './config/types.js'
 import { SwitchableTokens } from './ims/switchable.js'
@@ -100,6 +101,17 @@ export async function startServer (initial: Config, logger: Logger, hooks: Serve
     const restartRequired = RESTART_ONLY_KEYS.filter(key => !isDeepStrictEqual(next[key], config[key]))
     if (restartRequired.length > 0) logger.warn({ keys: restartRequired }, 'configuration reload: these settings change only with a restart; their running values are kept')
     const applied: Config = { ...next, listen: config.listen, admin: config.admin, campaign: config.campaign }
+    const tls = config.listen.tls
+    if (tls !== undefined) {
+      // Same paths, maybe new files (certificate rotation): read them again.
+      try {
+        (app.server as unknown as TlsServer).setSecureContext(readTlsFiles(tls))
+      } catch (err) {
+        const error = `the TLS certificate or key could not be read: ${(err as Error).message}`
+        logger.error({ error }, 'configuration reload refused: the running configuration is kept')
+        return { ok: false, error }
+      }
+    }
     const tokensRenewed = !isDeepStrictEqual(applied.ims, config.ims) || !isDeepStrictEqual(applied.technicalAccounts, config.technicalAccounts)
     if (tokensRenewed) tokens.switchTo(providerFor(applied))
     control.current?.reconfigure(applied, sessionSecret)
@@ -138,7 +150,7 @@ function urlOf (app: FastifyInstance): string {
   /* c8 ignore next -- a listening TCP server always has an address object */
   if (address === null || typeof address === 'string') return String(address)
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address
-  return `http://${host}:${address.port}`
+  return `${'setSecureContext' in app.server ? 'https' : 'http'}://${host}:${address.port}`
 }
 
 /** Hex sha256 of a file's bytes, undefined when it cannot be read. */

@@ -12,7 +12,7 @@ import type { Path, Problem } from './problems.js'
 import { DEFAULTS, MIN_HEAD_BYTES, MIN_SESSION_SECRET_LENGTH, NAME_PATTERN, PASSWORD_HASH_PREFIX } from './schema.js'
 import { checkReadableFile } from './secret.js'
 import { parseSize } from './size.js'
-import type { Config, IntegrationConfig, ListenConfig, SecretSource, TechnicalAccountConfig } from './types.js'
+import type { ClientCertificateMatch, Config, IntegrationConfig, ListenConfig, ProxyListenConfig, SecretSource, TechnicalAccountConfig, TlsConfig } from './types.js'
 
 type Data = Readonly<Record<string, unknown>>
 
@@ -57,7 +57,20 @@ export function buildConfig (data: Data, baseDir: string, problems: Problem[]): 
   }
 
   // listen, admin
-  const listen = listenOf(data.listen, DEFAULTS.listen)
+  let tls: TlsConfig | undefined
+  const tlsData = record(record(data.listen).tls)
+  if (record(data.listen).tls !== undefined) {
+    const clientCertificates = tlsData.clientCertificates === 'request' || tlsData.clientCertificates === 'require' ? tlsData.clientCertificates : DEFAULTS.clientCertificates
+    const caFile = file(tlsData.caFile, ['listen', 'tls', 'caFile'])
+    if (clientCertificates !== 'none' && caFile === undefined) report(['listen', 'tls', 'caFile'], `is required with clientCertificates: ${clientCertificates} (the CA that signs the integrations' certificates)`)
+    tls = {
+      certFile: file(tlsData.certFile, ['listen', 'tls', 'certFile']) ?? '',
+      keyFile: file(tlsData.keyFile, ['listen', 'tls', 'keyFile']) ?? '',
+      caFile,
+      clientCertificates,
+    }
+  }
+  const listen: ProxyListenConfig = { ...listenOf(data.listen, DEFAULTS.listen), tls }
   const admin = listenOf(data.admin, DEFAULTS.admin)
   if (admin.port !== 0 && admin.port === listen.port && hostsOverlap(admin.host, listen.host)) {
     report(['admin', 'port'], `the admin listener ${hostPort(admin)} overlaps the proxy listener ${hostPort(listen)} (listen): give it another port`)
@@ -94,6 +107,35 @@ export function buildConfig (data: Data, baseDir: string, problems: Problem[]): 
 
   // integrations
   const integrations: IntegrationConfig[] = []
+  const certificates = new Map<string, number>()
+  const certificatesOf = (value: unknown, path: Path, index: number): ClientCertificateMatch[] => list(value).flatMap((item, j): ClientCertificateMatch[] => {
+    const entry = record(item)
+    const subject = text(entry.subject)
+    const sha256 = text(entry.sha256)
+    if ((subject === undefined) === (sha256 === undefined)) {
+      report([...path, j], 'needs exactly one of subject (e.g. "CN=crm-sync,O=Acme") or sha256 (the certificate\'s SHA-256 fingerprint)')
+      return []
+    }
+    if (listen.tls === undefined || listen.tls.clientCertificates === 'none') {
+      report([...path, j], 'needs listen.tls with clientCertificates: request or require (client certificates are only seen over mTLS)')
+    }
+    let match: ClientCertificateMatch
+    if (sha256 !== undefined) {
+      const hex = sha256.replace(/:/g, '').toUpperCase()
+      if (!/^[0-9A-F]{64}$/.test(hex)) {
+        report([...path, j, 'sha256'], 'must be a SHA-256 fingerprint: 64 hexadecimal digits, colons allowed (openssl x509 -noout -fingerprint -sha256)')
+        return []
+      }
+      match = { sha256: hex.match(/../g)?.join(':') as string }
+    } else {
+      match = { subject: normaliseSubject(subject as string) }
+    }
+    const key = JSON.stringify(match)
+    const first = certificates.get(key)
+    if (first !== undefined && first !== index) report([...path, j], `identifies integrations[${first}] already`)
+    certificates.set(key, index)
+    return [match]
+  })
   const names = new Map<string, number>()
   const logins = new Map<string, number>()
   const unique = (seen: Map<string, number>, value: string | undefined, index: number, path: Path, what: string): void => {
@@ -114,8 +156,9 @@ export function buildConfig (data: Data, baseDir: string, problems: Problem[]): 
     if (name !== undefined && !NAME_PATTERN.test(name)) report([...at, 'name'], NAME_RULE)
     unique(names, name, i, [...at, 'name'], 'name')
     unique(logins, login, i, [...at, 'login'], 'login')
-    if (login === undefined && list(integration.networks).length === 0) {
-      report(at, `needs a login${mode === 'ims' ? ' (with passwordHash)' : ''} or networks to recognise its callers`)
+    const clientCertificates = certificatesOf(integration.clientCertificates, [...at, 'clientCertificates'], i)
+    if (login === undefined && list(integration.networks).length === 0 && clientCertificates.length === 0) {
+      report(at, `needs a login${mode === 'ims' ? ' (with passwordHash)' : ''}, networks or clientCertificates to recognise its callers`)
     }
     if (mode === 'passthrough') {
       const unused = 'is not used in passthrough mode (calls are forwarded untouched): remove it, or set mode: ims'
@@ -139,6 +182,7 @@ export function buildConfig (data: Data, baseDir: string, problems: Problem[]): 
       login,
       passwordHash,
       networks: networksOf(integration.networks, [...at, 'networks']),
+      clientCertificates,
       technicalAccount,
     })
   })
@@ -166,6 +210,9 @@ export function buildConfig (data: Data, baseDir: string, problems: Problem[]): 
   if (replayLimitBytes > maxBodyBytes) report(['limits', 'replayLimitBytes'], `must not exceed limits.maxBodyBytes (${maxBodyBytes})`)
   if (headBytes < MIN_HEAD_BYTES) report(['limits', 'headBytes'], `must be at least ${MIN_HEAD_BYTES} (1 KiB)`)
   if (headBytes > replayLimitBytes) report(['limits', 'headBytes'], `must not exceed limits.replayLimitBytes (${replayLimitBytes})`)
+  const requestTimeoutSeconds = number(limits.requestTimeoutSeconds, DEFAULTS.limits.requestTimeoutSeconds)
+  const headersTimeoutSeconds = number(limits.headersTimeoutSeconds, DEFAULTS.limits.headersTimeoutSeconds)
+  if (headersTimeoutSeconds > requestTimeoutSeconds) report(['limits', 'headersTimeoutSeconds'], `must not exceed limits.requestTimeoutSeconds (${requestTimeoutSeconds})`)
 
   return {
     listen,
@@ -194,7 +241,16 @@ export function buildConfig (data: Data, baseDir: string, problems: Problem[]): 
     wsdl: { technicalAccount: wsdlAccount },
     integrations,
     trustedProxies: networksOf(data.trustedProxies, ['trustedProxies']),
-    limits: { maxBodyBytes, replayLimitBytes, headBytes },
+    limits: {
+      maxBodyBytes,
+      replayLimitBytes,
+      headBytes,
+      maxHeaderBytes: sizeOf(limits.maxHeaderBytes, 'maxHeaderBytes'),
+      maxConcurrentRequests: number(limits.maxConcurrentRequests, DEFAULTS.limits.maxConcurrentRequests),
+      requestTimeoutSeconds,
+      headersTimeoutSeconds,
+      keepAliveTimeoutSeconds: number(limits.keepAliveTimeoutSeconds, DEFAULTS.limits.keepAliveTimeoutSeconds),
+    },
     logging: { level: logLevel(record(data.logging).level) },
   }
 }
@@ -249,6 +305,18 @@ function listenOf (value: unknown, defaults: ListenConfig): ListenConfig {
 
 function logLevel (value: unknown): Config['logging']['level'] {
   return typeof value === 'string' ? value as Config['logging']['level'] : DEFAULTS.logging.level
+}
+
+/**
+ * A distinguished name as the proxy compares it: `KEY=value` parts in the
+ * order written, keys upper-cased, spaces around `,` and `=` dropped
+ * (`cn = crm, o=Acme` → `CN=crm,O=Acme`).
+ */
+export function normaliseSubject (subject: string): string {
+  return subject.split(',').map(part => {
+    const eq = part.indexOf('=')
+    return eq === -1 ? part.trim() : `${part.slice(0, eq).trim().toUpperCase()}=${part.slice(eq + 1).trim()}`
+  }).filter(part => part !== '').join(',')
 }
 
 function record (value: unknown): Data {

@@ -28,7 +28,17 @@ export const DEFAULTS = Object.freeze({
   sessions: Object.freeze({ ttlSeconds: 86_400 }),
   unknownCallers: 'passthrough',
   integrationMode: 'ims',
-  limits: Object.freeze({ maxBodyBytes: GiB, replayLimitBytes: MiB, headBytes: 64 * KiB }),
+  limits: Object.freeze({
+    maxBodyBytes: GiB,
+    replayLimitBytes: MiB,
+    headBytes: 64 * KiB,
+    maxHeaderBytes: 16 * KiB,
+    maxConcurrentRequests: 256,
+    requestTimeoutSeconds: 300,
+    headersTimeoutSeconds: 30,
+    keepAliveTimeoutSeconds: 72,
+  }),
+  clientCertificates: 'none',
   logging: Object.freeze({ level: 'info' }),
 } as const)
 
@@ -61,11 +71,15 @@ function mapping (properties: Record<string, SchemaObject>, required: string[] =
   return { type: 'object', properties, required, additionalProperties: false }
 }
 
-const listen = mapping({ host: text, port })
+const listen = mapping({
+  host: text,
+  port,
+  tls: mapping({ certFile: text, keyFile: text, caFile: optionalText, clientCertificates: { enum: ['none', 'request', 'require'] } }, ['certFile', 'keyFile']),
+})
 
 export const CONFIG_SCHEMA: SchemaObject = mapping({
   listen,
-  admin: listen,
+  admin: mapping({ host: text, port }),
   campaign: mapping({
     url: text,
     timeoutSeconds: seconds,
@@ -100,11 +114,21 @@ export const CONFIG_SCHEMA: SchemaObject = mapping({
       login: text,
       passwordHash: text,
       networks: addressList,
+      clientCertificates: { type: 'array', items: mapping({ subject: text, sha256: text }) },
       technicalAccount: text,
     }, ['name']),
   },
   trustedProxies: addressList,
-  limits: mapping({ maxBodyBytes: size, replayLimitBytes: size, headBytes: size }),
+  limits: mapping({
+    maxBodyBytes: size,
+    replayLimitBytes: size,
+    headBytes: size,
+    maxHeaderBytes: size,
+    maxConcurrentRequests: { type: 'integer', minimum: 1 },
+    requestTimeoutSeconds: seconds,
+    headersTimeoutSeconds: seconds,
+    keepAliveTimeoutSeconds: seconds,
+  }),
   logging: mapping({ level: { enum: [...LOG_LEVELS] } }),
 }, ['campaign'])
 

@@ -13,6 +13,25 @@ export interface ListenConfig {
   readonly port: number
 }
 
+/** Inbound TLS of the proxy listener. */
+export interface TlsConfig {
+  readonly certFile: string
+  readonly keyFile: string
+  /** CA bundle that signs client certificates (mTLS). */
+  readonly caFile: string | undefined
+  /** `request`: verified when sent; `require`: the handshake fails without a valid one. */
+  readonly clientCertificates: 'none' | 'request' | 'require'
+}
+
+export interface ProxyListenConfig extends ListenConfig {
+  readonly tls: TlsConfig | undefined
+}
+
+/** How an integration's client certificate is recognised: its subject (`CN=...,O=...`) or its SHA-256 fingerprint (`AB:CD:...`). */
+export type ClientCertificateMatch =
+  | { readonly subject: string }
+  | { readonly sha256: string }
+
 export interface CampaignConfig {
   /** Base URL of the instance, e.g. `https://acme-mkt-prod1.campaign.adobe.com` (no path, no query). */
   readonly url: string
@@ -57,6 +76,8 @@ export interface IntegrationConfig {
   readonly passwordHash: string | undefined
   /** CIDR blocks (IPv4 or IPv6) whose callers are this integration. */
   readonly networks: readonly string[]
+  /** Verified client certificates that identify this integration (mTLS). */
+  readonly clientCertificates: readonly ClientCertificateMatch[]
   /** Required in `ims` mode. */
   readonly technicalAccount: string | undefined
 }
@@ -68,10 +89,20 @@ export interface LimitsConfig {
   readonly replayLimitBytes: number
   /** Largest head read to find the SOAP method and credential elements of a streamed body. */
   readonly headBytes: number
+  /** Largest request head (request line and headers) accepted; larger ones get 431. */
+  readonly maxHeaderBytes: number
+  /** Requests of one integration in progress at once; more get 429. */
+  readonly maxConcurrentRequests: number
+  /** Time a client has to send a whole request (headers and body). */
+  readonly requestTimeoutSeconds: number
+  /** Time a client has to send the request headers. */
+  readonly headersTimeoutSeconds: number
+  /** Idle time after which a client's keep-alive connection is closed. */
+  readonly keepAliveTimeoutSeconds: number
 }
 
 export interface Config {
-  readonly listen: ListenConfig
+  readonly listen: ProxyListenConfig
   readonly admin: ListenConfig
   readonly campaign: CampaignConfig
   readonly ims: ImsConfig

@@ -22,6 +22,7 @@ import httpProxy from '@fastify/http-proxy'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { LRUCache } from 'lru-cache'
 import { Pool } from 'undici'
+import { CertificateMatcher, clientIdentity } from '../auth/client-certificates.js'
 import { splitInlineCredentials, VerifiedCredentialCache } from '../auth/inline-credentials.js'
 import { LoginLockout } from '../auth/lockout.js'
 import { blockListOf, callerAddress, isInBlockList, networkMatcher, normaliseAddress } from '../auth/networks.js'
@@ -57,7 +58,7 @@ export const MAX_REMEMBERED_SESSIONS = 10_000
 export const REMEMBERED_SESSION_TTL_MS = 24 * 3600 * 1000
 
 /** How the caller was identified, for logs, metrics and the inventory. */
-export type AuthPath = 'logon' | 'logoff' | 'session' | 'inline-password' | 'network' | 'wsdl' | 'passthrough' | 'client-bearer' | 'anonymous'
+export type AuthPath = 'logon' | 'logoff' | 'session' | 'inline-password' | 'certificate' | 'network' | 'wsdl' | 'passthrough' | 'client-bearer' | 'anonymous'
 
 export interface ProxyContext {
   /** The socket peer (the client, or a trusted proxy in front of it). */
@@ -124,6 +125,7 @@ interface Routing {
   readonly config: Config
   readonly sessionSecret: string | undefined
   readonly byNetwork: ReturnType<typeof networkMatcher<IntegrationConfig>>
+  readonly byCertificate: CertificateMatcher<IntegrationConfig>
   readonly byName: ReadonlyMap<string, IntegrationConfig>
   readonly imsByLogin: ReadonlyMap<string, IntegrationConfig>
   readonly passthroughByLogin: ReadonlyMap<string, IntegrationConfig>
@@ -148,6 +150,7 @@ export async function proxyPlugin (app: FastifyInstance, options: ProxyPluginOpt
     config,
     sessionSecret,
     byNetwork: networkMatcher(config.integrations.map(i => ({ networks: i.networks, value: i }))),
+    byCertificate: new CertificateMatcher(config.integrations.map(i => ({ certificates: i.clientCertificates, value: i }))),
     byName: new Map(config.integrations.map(i => [i.name, i])),
     imsByLogin: new Map(config.integrations.filter(i => i.mode === 'ims' && i.login !== undefined).map(i => [i.login as string, i])),
     passthroughByLogin: new Map(config.integrations.filter(i => i.mode === 'passthrough' && i.login !== undefined).map(i => [i.login as string, i])),
@@ -283,6 +286,14 @@ export async function proxyPlugin (app: FastifyInstance, options: ProxyPluginOpt
       context.login = known.login
       context.integration ??= known.integration === undefined ? undefined : r.byName.get(known.integration)
     }
+    const identity = context.integration === undefined && r.byCertificate.size > 0 ? clientIdentity(request.raw.socket) : undefined
+    const certified = identity === undefined ? undefined : r.byCertificate.match(identity)
+    if (certified?.mode === 'ims') {
+      context.integration = certified
+      context.authPath = 'certificate'
+      return certified.technicalAccount
+    }
+    context.integration ??= certified
     if (context.integration === undefined) {
       const network = r.byNetwork.match(context.caller)
       if (network?.mode === 'ims') {
@@ -345,7 +356,7 @@ export async function proxyPlugin (app: FastifyInstance, options: ProxyPluginOpt
       const integration = context.integration
       if (integration !== undefined) {
         const active = inFlight.get(integration.name) ?? 0
-        if (active >= maxConcurrent(r.config)) {
+        if (active >= r.config.limits.maxConcurrentRequests) {
           metrics.concurrencyRejection(integration.name)
           reply.header('retry-after', '1')
           throw new ProxyFault('tooManyRequests', { detail: `${active} requests of integration ${integration.name} in progress` })
@@ -534,13 +545,6 @@ export async function proxyPlugin (app: FastifyInstance, options: ProxyPluginOpt
 
 /** Status recorded for a request whose client went away before the answer. */
 export const CLIENT_CLOSED_REQUEST = 499
-/** Default of limits.maxConcurrentRequests. */
-export const DEFAULT_MAX_CONCURRENT_REQUESTS = 256
-
-function maxConcurrent (config: Config): number {
-  return (config.limits as { maxConcurrentRequests?: number }).maxConcurrentRequests ?? DEFAULT_MAX_CONCURRENT_REQUESTS
-}
-
 /** The code a client sees in the fault string (`PRX-000010`, `XSV-350008`). */
 function faultCode (fault: ProxyFaultName | undefined): string | undefined {
   return fault === undefined ? undefined : PROXY_FAULTS[fault].message.slice(0, 10)

@@ -29,7 +29,7 @@ t.test('a minimal configuration is completed with every default', async t => {
     wsdl: { technicalAccount: undefined },
     integrations: [],
     trustedProxies: [],
-    limits: { maxBodyBytes: 1073741824, replayLimitBytes: 1048576, headBytes: 65536 },
+    limits: { maxBodyBytes: 1073741824, replayLimitBytes: 1048576, headBytes: 65536, maxHeaderBytes: 16384, maxConcurrentRequests: 256, requestTimeoutSeconds: 300, headersTimeoutSeconds: 30, keepAliveTimeoutSeconds: 72 },
     logging: { level: 'info' },
   }, 'every key the file leaves out has its documented default')
   t.equal(config.technicalAccounts.size, 0, 'no technical account is invented')
@@ -55,7 +55,8 @@ t.test('DEFAULTS: the named constants, frozen', async t => {
     sessions: { ttlSeconds: 86400 },
     unknownCallers: 'passthrough',
     integrationMode: 'ims',
-    limits: { maxBodyBytes: 1073741824, replayLimitBytes: 1048576, headBytes: 65536 },
+    limits: { maxBodyBytes: 1073741824, replayLimitBytes: 1048576, headBytes: 65536, maxHeaderBytes: 16384, maxConcurrentRequests: 256, requestTimeoutSeconds: 300, headersTimeoutSeconds: 30, keepAliveTimeoutSeconds: 72 },
+    clientCertificates: 'none',
     logging: { level: 'info' },
   }, 'the defaults the brief and the documentation list')
   t.ok(Object.isFrozen(DEFAULTS) && Object.isFrozen(DEFAULTS.ims.backoff), 'DEFAULTS cannot be altered by a consumer')
@@ -76,6 +77,7 @@ integrations:
     login: undefined,
     passwordHash: undefined,
     networks: ['127.0.0.1/32'],
+    clientCertificates: [],
     technicalAccount: 'main',
   }], 'mode defaults to ims; absent login and hash are undefined; the address becomes a /32 block')
   t.same([...config.technicalAccounts], [['main', { name: 'main', clientId: 'id', clientSecret: { kind: 'value', value: 's' }, scopes: ['openid'] }]],

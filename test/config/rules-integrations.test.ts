@@ -49,14 +49,14 @@ t.test('ims mode: an account, a way to recognise callers, a login with a scrypt 
   - { name: no-login, networks: [10.0.0.0/8], passwordHash: "${HASH}", technicalAccount: main }
   - { name: bad-hash, login: op2, passwordHash: "plain-password", technicalAccount: main }
 `)), [
-    'integrations[0]: needs a login (with passwordHash) or networks to recognise its callers',
+    'integrations[0]: needs a login (with passwordHash), networks or clientCertificates to recognise its callers',
     'integrations[0].technicalAccount: is required in ims mode: it names the technical account whose token is injected',
     'integrations[1].passwordHash: is required with a login in ims mode: create it with `campaign-ims-proxy hash-password`',
     'integrations[2].passwordHash: is set without a login',
     'integrations[3].passwordHash: must be a hash printed by `campaign-ims-proxy hash-password` (starting with scrypt$)',
   ], 'each missing or inconsistent piece is named')
   t.same(problemsOf(withIntegrations('  - { name: empty, networks: [], technicalAccount: main }\n')),
-    ['integrations[0]: needs a login (with passwordHash) or networks to recognise its callers'], 'an empty network list does not count')
+    ['integrations[0]: needs a login (with passwordHash), networks or clientCertificates to recognise its callers'], 'an empty network list does not count')
 })
 
 t.test('passthrough mode: no hash or account, still needs a login or networks', async t => {
@@ -65,7 +65,7 @@ t.test('passthrough mode: no hash or account, still needs a login or networks', 
 `)), [
     'integrations[0].passwordHash: is not used in passthrough mode (calls are forwarded untouched): remove it, or set mode: ims',
     'integrations[0].technicalAccount: is not used in passthrough mode (calls are forwarded untouched): remove it, or set mode: ims',
-    'integrations[1]: needs a login or networks to recognise its callers',
+    'integrations[1]: needs a login, networks or clientCertificates to recognise its callers',
   ], 'fields that would suggest a token are refused')
 })
 

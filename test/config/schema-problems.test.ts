@@ -63,7 +63,7 @@ integrations:
 `)
   t.same(config.technicalAccounts.get('42'), { name: '42', clientId: '12345', clientSecret: { kind: 'value', value: '67890' }, scopes: ['openid'] },
     'numeric ids and secrets become strings')
-  t.same(config.integrations[0], { name: '7', mode: 'passthrough', login: '1001', passwordHash: undefined, networks: [], technicalAccount: undefined },
+  t.same(config.integrations[0], { name: '7', mode: 'passthrough', login: '1001', passwordHash: undefined, networks: [], clientCertificates: [], technicalAccount: undefined },
     'a numeric login becomes a string')
 })
 

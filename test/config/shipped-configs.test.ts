@@ -40,12 +40,12 @@ t.test('example.yaml loads with a small environment', async t => {
     unknownCallers: 'passthrough',
     wsdl: { technicalAccount: 'marketing' },
     integrations: [
-      { name: 'nightly-etl', mode: 'ims', login: 'etl_operator', passwordHash: HASH, networks: [], technicalAccount: 'marketing' },
-      { name: 'website-events', mode: 'ims', login: undefined, passwordHash: undefined, networks: ['10.20.0.0/16', '2001:db8:20::/48'], technicalAccount: 'messagecenter' },
-      { name: 'crm-sync', mode: 'passthrough', login: 'crm_operator', passwordHash: undefined, networks: ['10.30.4.0/24'], technicalAccount: undefined },
+      { name: 'nightly-etl', mode: 'ims', login: 'etl_operator', passwordHash: HASH, networks: [], clientCertificates: [], technicalAccount: 'marketing' },
+      { name: 'website-events', mode: 'ims', login: undefined, passwordHash: undefined, networks: ['10.20.0.0/16', '2001:db8:20::/48'], clientCertificates: [], technicalAccount: 'messagecenter' },
+      { name: 'crm-sync', mode: 'passthrough', login: 'crm_operator', passwordHash: undefined, networks: ['10.30.4.0/24'], clientCertificates: [], technicalAccount: undefined },
     ],
     trustedProxies: [],
-    limits: { maxBodyBytes: 1073741824, replayLimitBytes: 1048576, headBytes: 65536 },
+    limits: { maxBodyBytes: 1073741824, replayLimitBytes: 1048576, headBytes: 65536, maxHeaderBytes: 16384, maxConcurrentRequests: 256, requestTimeoutSeconds: 300, headersTimeoutSeconds: 30, keepAliveTimeoutSeconds: 72 },
     logging: { level: 'info' },
   }, 'every documented value, each equal to its default where the comment says so')
 })
@@ -90,10 +90,10 @@ t.test('default.yaml: required variables and secret files only', async t => {
     unknownCallers: 'passthrough',
     wsdl: { technicalAccount: undefined },
     integrations: [
-      { name: 'sidecar-app', mode: 'ims', login: undefined, passwordHash: undefined, networks: ['127.0.0.1/32', '::1/128'], technicalAccount: 'main' },
+      { name: 'sidecar-app', mode: 'ims', login: undefined, passwordHash: undefined, networks: ['127.0.0.1/32', '::1/128'], clientCertificates: [], technicalAccount: 'main' },
     ],
     trustedProxies: [],
-    limits: { maxBodyBytes: 1073741824, replayLimitBytes: 1048576, headBytes: 65536 },
+    limits: { maxBodyBytes: 1073741824, replayLimitBytes: 1048576, headBytes: 65536, maxHeaderBytes: 16384, maxConcurrentRequests: 256, requestTimeoutSeconds: 300, headersTimeoutSeconds: 30, keepAliveTimeoutSeconds: 72 },
     logging: { level: 'info' },
   }, 'the sidecar defaults: loopback callers mapped to the one account')
 

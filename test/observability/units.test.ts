@@ -7,7 +7,7 @@ import { Inventory, MAX_METHODS_PER_ENTRY, MAX_UNKNOWN_CALLERS } from '../../src
 import { MAX_METHOD_LABELS, ProxyMetrics } from '../../src/observability/metrics.js'
 import { readResponseHead } from '../../src/proxy/token-rejection.js'
 
-const CRM: IntegrationConfig = { name: 'crm', mode: 'passthrough', login: 'crm', passwordHash: undefined, networks: [], technicalAccount: undefined }
+const CRM: IntegrationConfig = { name: 'crm', mode: 'passthrough', login: 'crm', passwordHash: undefined, networks: [], clientCertificates: [], technicalAccount: undefined }
 
 t.test('SOAP method labels are capped', async t => {
   const metrics = new ProxyMetrics({ tokens: { status: () => [{ account: 'a', expiresAt: undefined }] }, defaultMetrics: false })
