@@ -96,7 +96,7 @@ t.test('a reload re-reads the certificate files', async t => {
 })
 
 t.test('configuration rules of TLS and client certificates', async t => {
-  const base = withMinimal("technicalAccounts:\n  main: { clientId: a, clientSecret: b, scopes: [x] }\n")
+  const base = withMinimal('technicalAccounts:\n  main: { clientId: a, clientSecret: b, scopes: [x] }\n')
   t.same(problemsOf(`${base}listen:\n  tls: { certFile: '${tls('server.pem')}', keyFile: '${tls('server-key.pem')}', clientCertificates: require }\n`),
     ['listen.tls.caFile: is required with clientCertificates: require (the CA that signs the integrations\' certificates)'], 'client certificates need a CA')
   t.same(problemsOf(`${base}integrations:\n  - { name: a, technicalAccount: main, clientCertificates: [{ subject: CN=a }, { sha256: nope }, { subject: CN=b, sha256: '00' }] }\n  - { name: b, technicalAccount: main, clientCertificates: [{ subject: 'CN = a' }] }\n`), [
