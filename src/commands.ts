@@ -5,6 +5,7 @@
 import { parseArgs } from 'node:util'
 import type { DestinationStream } from 'pino'
 import { hashPasswordCommand, type PasswordInput } from './auth/hash-password.js'
+import { CHECK_USAGE, checkCommand } from './check.js'
 import { DEMO_USAGE, demoInstructions, demoPorts, startDemo } from './demo.js'
 import { createLogger } from './observability/logger.js'
 import { serve } from './server.js'
@@ -27,6 +28,7 @@ export const USAGE = `Usage: campaign-ims-proxy <command> [options]
 
 Commands:
   serve --config FILE   run the proxy (the default command)
+  check --config FILE   check a configuration: a token per account, and Campaign accepting it
   demo                  run the proxy in front of the embedded IMS and Campaign simulators
   simulate              run only the Adobe IMS and Adobe Campaign simulators
   hash-password         print the scrypt hash of a password (stdin or prompt) for passwordHash
@@ -51,15 +53,15 @@ const COMMANDS: Readonly<Record<string, Command>> = {
       io.stdout.write(SERVE_USAGE)
       return 0
     }
-    let values
-    try {
-      values = parseArgs({ args: [...args], options: { config: { type: 'string', short: 'c' } } }).values
-    } catch (err) {
-      throw new UsageError((err as Error).message)
-    }
-    if (values.config === undefined) throw new UsageError('--config FILE is required')
-    await serve(values.config, { shutdown: io.shutdown, env: io.env, logStream: io.stdout, ...(io.onReloadSignal === undefined ? {} : { onReloadSignal: io.onReloadSignal }) })
+    await serve(configOption(args), { shutdown: io.shutdown, env: io.env, logStream: io.stdout, ...(io.onReloadSignal === undefined ? {} : { onReloadSignal: io.onReloadSignal }) })
     return 0
+  },
+  check: async (args, io) => {
+    if (args.includes('--help')) {
+      io.stdout.write(CHECK_USAGE)
+      return 0
+    }
+    return await checkCommand(configOption(args), io.env, io.stdout)
   },
   demo: async (args, io) => {
     if (args.includes('--help')) {
@@ -91,6 +93,18 @@ const COMMANDS: Readonly<Record<string, Command>> = {
     io.stdout.write(USAGE)
     return 0
   },
+}
+
+/** The `--config FILE` option of serve and check. */
+function configOption (args: readonly string[]): string {
+  let values
+  try {
+    values = parseArgs({ args: [...args], options: { config: { type: 'string', short: 'c' } } }).values
+  } catch (err) {
+    throw new UsageError((err as Error).message)
+  }
+  if (values.config === undefined) throw new UsageError('--config FILE is required')
+  return values.config
 }
 
 /** pino-pretty when installed (a development dependency), JSON lines otherwise. */

@@ -1,0 +1,233 @@
+/**
+ * `campaign-ims-proxy check --config FILE`: step 5 of Adobe's migration
+ * procedure, before any integration is repointed. Validates the
+ * configuration, asks IMS for a token per technical account (one attempt
+ * each), calls Campaign with it (`GET /r/test` for the build,
+ * `xtk:session#GetUserInfo` for the operator the account maps to), and
+ * prints a table. The exit code names the first problem's kind.
+ */
+import { readFileSync } from 'node:fs'
+import { Pool } from 'undici'
+import { ConfigError, loadConfig } from './config/load.js'
+import { readSecret } from './config/secret.js'
+import type { Config, TechnicalAccountConfig } from './config/types.js'
+import { tokenFingerprint } from './ims/token-provider.js'
+import { interpretTokenResponse } from './ims/token-response.js'
+import { createUndiciTransport } from './ims/transport.js'
+import { childNamed, parseXml, type XmlElement } from './soap/xml-tree.js'
+
+export const CHECK_EXIT = {
+  ok: 0,
+  /** The configuration is invalid (or the command line). */
+  config: 2,
+  /** IMS refused the credential: wrong client id or secret, wrong scopes, unreadable secret file. */
+  imsRefused: 3,
+  /** IMS could not be reached or answered something unusable. */
+  imsUnavailable: 4,
+  /** Campaign could not be reached or did not answer as Campaign. */
+  campaignUnavailable: 5,
+  /** Campaign refused the technical account's token. */
+  campaignRefused: 6,
+} as const
+
+export const CHECK_USAGE = `Usage: campaign-ims-proxy check --config FILE
+
+Checks a configuration before it serves (Adobe's migration step 5): validates
+the file, requests an IMS token for every technical account, and calls
+Campaign with it (GET /r/test, xtk:session#GetUserInfo). Prints one line per
+account: token, time to expiry, the Campaign operator the account acts as,
+and Campaign's build. No secret or token is printed (token fingerprints only).
+
+Exit codes:
+  0  every account works
+  2  the configuration is invalid
+  3  IMS refused a credential (client id, client secret or scopes)
+  4  IMS could not be reached or answered something unusable
+  5  Campaign could not be reached or did not answer as Campaign
+  6  Campaign refused a technical account's token
+`
+
+type Kind = keyof typeof CHECK_EXIT
+
+interface AccountResult {
+  readonly account: string
+  readonly kind: Kind
+  readonly fingerprint?: string
+  readonly expiresInSeconds?: number
+  readonly operator?: string
+  readonly build?: string
+  /** What is wrong and what to do, when kind is not ok. */
+  readonly reason?: string
+}
+
+const GET_USER_INFO = '<SOAP-ENV:Envelope xmlns:SOAP-ENV="http://schemas.xmlsoap.org/soap/envelope/" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">' +
+  '<SOAP-ENV:Body><m:GetUserInfo xmlns:m="urn:xtk:session"><sessiontoken xsi:type="xsd:string"/></m:GetUserInfo></SOAP-ENV:Body></SOAP-ENV:Envelope>'
+
+export async function checkCommand (configPath: string, env: Readonly<Record<string, string | undefined>>, out: NodeJS.WritableStream, now: () => number = Date.now): Promise<number> {
+  let config: Config
+  try {
+    config = await loadConfig(configPath, env)
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err
+    out.write(`${err.message}\n\ncheck: the configuration is invalid (exit ${CHECK_EXIT.config})\n`)
+    return CHECK_EXIT.config
+  }
+  out.write(`Configuration ${configPath}: valid. Campaign ${config.campaign.url}, IMS ${config.ims.tokenUrl}\n\n`)
+  const transport = createUndiciTransport(config.ims)
+  const campaign = new Pool(config.campaign.url, {
+    connections: 2,
+    headersTimeout: config.campaign.timeoutSeconds * 1000,
+    bodyTimeout: config.campaign.timeoutSeconds * 1000,
+    connect: {
+      timeout: config.campaign.connectTimeoutSeconds * 1000,
+      rejectUnauthorized: true,
+      ...(config.campaign.caFile === undefined ? {} : { ca: readFileSync(config.campaign.caFile) }),
+    },
+  })
+  const results: AccountResult[] = []
+  try {
+    for (const account of config.technicalAccounts.values()) {
+      results.push(await checkAccount(account, config, transport.requestToken, campaign, now))
+    }
+  } finally {
+    await Promise.allSettled([transport.close(), campaign.close()])
+  }
+  out.write(table(results))
+  const failed = results.filter(r => r.kind !== 'ok')
+  for (const r of failed) out.write(`\n${r.account}: ${r.reason as string}\n`)
+  if (results.length === 0) out.write('No technical account is configured: nothing to check.\n')
+  const first = failed[0]
+  out.write(first === undefined ? '\ncheck: every technical account works\n' : `\ncheck: ${failed.length} of ${results.length} technical accounts failed (exit ${CHECK_EXIT[first.kind]})\n`)
+  return first === undefined ? CHECK_EXIT.ok : CHECK_EXIT[first.kind]
+}
+
+async function checkAccount (account: TechnicalAccountConfig, config: Config, requestToken: ReturnType<typeof createUndiciTransport>['requestToken'], campaign: Pool, now: () => number): Promise<AccountResult> {
+  const name = account.name
+  let secret: string
+  try {
+    secret = await readSecret(account.clientSecret)
+  /* c8 ignore next 3 -- the loader has just checked the file: only one removed or emptied since reaches this */
+  } catch (err) {
+    return { account: name, kind: 'imsRefused', reason: `the client secret cannot be read (${(err as Error).message}): make technicalAccounts.${name}.clientSecret a readable, non-empty file` }
+  }
+  let token: string
+  let expiresAt: number
+  try {
+    const controller = new AbortController()
+    const timer = setTimeout(() => { controller.abort(new Error(`no answer within ims.timeoutSeconds (${config.ims.timeoutSeconds} s)`)) }, config.ims.timeoutSeconds * 1000)
+    let response
+    try {
+      response = await requestToken({ tokenUrl: config.ims.tokenUrl, clientId: account.clientId, clientSecret: secret, scopes: account.scopes, signal: controller.signal })
+      const body = await response.text()
+      const answer = interpretTokenResponse({ status: response.status, retryAfter: response.headers.get('retry-after'), body, receivedAt: now() })
+      if (!answer.ok) {
+        if (answer.outcome === 'config') {
+          const fix = answer.imsError === 'invalid_scope'
+            ? `make technicalAccounts.${name}.scopes match the scopes of the OAuth Server-to-Server credential in the Developer Console`
+            : `check technicalAccounts.${name}.clientId and clientSecret against the OAuth Server-to-Server credential in the Developer Console`
+          return { account: name, kind: 'imsRefused', reason: `IMS refused the credential (${answer.imsError as string}: ${answer.imsErrorDescription as string}): ${fix}` }
+        }
+        return { account: name, kind: 'imsUnavailable', reason: `IMS did not issue a token (${answer.message}): check ims.tokenUrl and try again later` }
+      }
+      token = answer.accessToken
+      expiresAt = answer.expiresAt
+    } finally {
+      clearTimeout(timer)
+    }
+  } catch (err) {
+    return { account: name, kind: 'imsUnavailable', reason: `IMS could not be reached at ${config.ims.tokenUrl} (${describe(err)}): check ims.tokenUrl, the network path and ims.caFile` }
+  }
+  const fingerprint = tokenFingerprint(token)
+  const expiresInSeconds = Math.max(0, Math.round((expiresAt - now()) / 1000))
+  const withToken = { account: name, fingerprint, expiresInSeconds }
+  let build: string | undefined
+  let operator: string | undefined
+  try {
+    const redir = await campaign.request({ path: '/r/test', method: 'GET' })
+    const redirText = await redir.body.text()
+    build = redir.statusCode === 200 ? attribute(redirText, 'redir', 'build') : undefined
+    if (build === undefined) return { ...withToken, kind: 'campaignUnavailable', reason: `GET ${config.campaign.url}/r/test answered HTTP ${redir.statusCode} without a build: is campaign.url the Campaign instance?` }
+    const info = await campaign.request({
+      path: '/nl/jsp/soaprouter.jsp',
+      method: 'POST',
+      headers: { 'content-type': 'text/xml; charset=utf-8', soapaction: 'xtk:session#GetUserInfo', authorization: `Bearer ${token}` },
+      body: GET_USER_INFO,
+    })
+    const infoText = await info.body.text()
+    const fault = faultString(infoText)
+    if (fault !== undefined || info.statusCode !== 200) {
+      return {
+        ...withToken,
+        build,
+        kind: 'campaignRefused',
+        reason: `Campaign refused the technical account's token (HTTP ${info.statusCode}: ${fault ?? 'no SOAP answer'}): add the credential to the Campaign product profile in the Admin Console, and check that the instance accepts IMS technical accounts (Campaign v8.5+)`,
+      }
+    }
+    operator = attribute(infoText, 'userInfo', 'login')
+  } catch (err) {
+    return { ...withToken, ...(build === undefined ? {} : { build }), kind: 'campaignUnavailable', reason: `Campaign could not be reached at ${config.campaign.url} (${describe(err)}): check campaign.url, the network path and campaign.caFile` }
+  }
+  return { ...withToken, build, ...(operator === undefined ? {} : { operator }), kind: 'ok' }
+}
+
+function table (results: readonly AccountResult[]): string {
+  const rows = [['account', 'token', 'expires in', 'Campaign operator', 'build', 'result']]
+  for (const r of results) {
+    rows.push([
+      r.account,
+      r.fingerprint === undefined ? 'FAILED' : `ok (${r.fingerprint})`,
+      r.expiresInSeconds === undefined ? '-' : duration(r.expiresInSeconds),
+      r.operator ?? '-',
+      r.build ?? '-',
+      r.kind === 'ok' ? 'ok' : RESULT_LABELS[r.kind],
+    ])
+  }
+  const widths = rows[0]?.map((_, i) => Math.max(...rows.map(row => (row[i] as string).length))) ?? []
+  return rows.map(row => row.map((cell, i) => cell.padEnd(widths[i] as number)).join('  ').trimEnd()).join('\n') + '\n'
+}
+
+const RESULT_LABELS: Readonly<Record<Exclude<Kind, 'ok'>, string>> = {
+  config: 'configuration invalid',
+  imsRefused: 'IMS refused the credential',
+  imsUnavailable: 'IMS unavailable',
+  campaignUnavailable: 'Campaign unreachable',
+  campaignRefused: 'Campaign refused the token',
+}
+
+function duration (seconds: number): string {
+  const h = Math.floor(seconds / 3600)
+  const m = Math.floor((seconds % 3600) / 60)
+  return `${h}h${String(m).padStart(2, '0')}m`
+}
+
+function describe (err: unknown): string {
+  const e = err as { message?: string, cause?: { code?: string, message?: string }, code?: string }
+  return e.cause?.code ?? e.code ?? e.cause?.message ?? e.message ?? String(err)
+}
+
+function tryParse (text: string): XmlElement | undefined {
+  try {
+    return parseXml(text)
+  } catch {
+    return undefined
+  }
+}
+
+function findElement (element: XmlElement | undefined, local: string): XmlElement | undefined {
+  if (element === undefined) return undefined
+  if (element.local === local) return element
+  for (const child of element.children) {
+    const found = findElement(child, local)
+    if (found !== undefined) return found
+  }
+  return undefined
+}
+
+function attribute (xml: string, element: string, name: string): string | undefined {
+  return findElement(tryParse(xml), element)?.attrs[name]
+}
+
+function faultString (xml: string): string | undefined {
+  const fault = findElement(tryParse(xml), 'Fault')
+  return fault === undefined ? undefined : (childNamed(fault, 'faultstring')?.text ?? 'SOAP fault')
+}

@@ -1,0 +1,147 @@
+// Acceptance (operations): `check` against the simulators prints a table and
+// exits 0; a wrong secret, a wrong scope, IMS down, Campaign down and
+// Campaign refusing the token each give their own message and exit code.
+import { once } from 'node:events'
+import { writeFile } from 'node:fs/promises'
+import { createServer, type AddressInfo } from 'node:net'
+import { join } from 'node:path'
+import t, { type Test } from 'tap'
+import { CHECK_EXIT } from '../../src/check.js'
+import { main } from '../../src/commands.js'
+import { CampaignSimulator, type CampaignSimulatorOptions } from '../../src/sim/campaign.js'
+import { ImsSimulator } from '../../src/sim/ims.js'
+import { tempDir } from '../fixtures/config.js'
+import { captureIo } from '../fixtures/io.js'
+import { ACCOUNTS } from '../fixtures/proxy-stack.js'
+
+interface Setup {
+  readonly ims: ImsSimulator
+  readonly campaign: CampaignSimulator
+  readonly dir: string
+}
+
+async function setup (t: Test, campaign: CampaignSimulatorOptions = {}): Promise<Setup> {
+  const ims = await ImsSimulator.start({ clients: Object.values(ACCOUNTS) })
+  const sim = await CampaignSimulator.start({ authority: ims.authority, imsMandatory: true, ...campaign })
+  t.teardown(async () => { await Promise.all([ims.close(), sim.close()]) })
+  return { ims, campaign: sim, dir: await tempDir(t) }
+}
+
+/** A loopback port nothing listens on (a server bound then closed). */
+async function closedPort (): Promise<number> {
+  const server = createServer()
+  server.listen(0, '127.0.0.1')
+  await once(server, 'listening')
+  const { port } = server.address() as AddressInfo
+  server.close()
+  await once(server, 'close')
+  return port
+}
+
+interface Options { campaignUrl?: string, tokenUrl?: string, marketingSecret?: string, marketingScopes?: string, extra?: string }
+
+async function check (s: Setup, options: Options = {}): Promise<{ code: number, out: string }> {
+  const file = join(s.dir, 'proxy.yaml')
+  await writeFile(join(s.dir, 'events-secret'), 'events-secret\n')
+  await writeFile(file, `
+campaign: { url: '${options.campaignUrl ?? s.campaign.url}', timeoutSeconds: 5, connectTimeoutSeconds: 2 }
+ims: { tokenUrl: '${options.tokenUrl ?? s.ims.tokenUrl}', timeoutSeconds: 5 }
+technicalAccounts:
+  marketing: { clientId: marketing-client, clientSecret: ${options.marketingSecret ?? 'marketing-secret'}, scopes: ${options.marketingScopes ?? '[AdobeID, openid, campaign_sdk]'} }
+  events: { clientId: events-client, clientSecret: { file: events-secret }, scopes: [AdobeID, openid, campaign_sdk] }
+${options.extra ?? ''}
+`)
+  const io = captureIo()
+  const code = await main(['check', '--config', file], io)
+  return { code, out: io.out() + io.err() }
+}
+
+t.test('every account works: a table, exit 0', async t => {
+  const s = await setup(t)
+  const { code, out } = await check(s)
+  t.equal(code, CHECK_EXIT.ok, 'exit 0')
+  t.match(out, /^account +token +expires in +Campaign operator +build +result$/m, 'a table with its header')
+  t.match(out, /^marketing +ok \([0-9a-f]{12}\) +23h59m +marketingclient@techacct\.adobe\.com +9372 +ok$/m, 'marketing: token fingerprint, expiry, operator, build')
+  t.match(out, /^events +ok \([0-9a-f]{12}\) +23h59m +eventsclient@techacct\.adobe\.com +9372 +ok$/m, 'events too (its secret read from a file)')
+  t.match(out, 'check: every technical account works', 'and a verdict')
+  t.notMatch(out, /marketing-secret|events-secret/, 'no secret is printed')
+})
+
+t.test('a wrong client secret: exit 3, names the keys to fix', async t => {
+  const s = await setup(t)
+  const { code, out } = await check(s, { marketingSecret: 'not-the-secret' })
+  t.equal(code, CHECK_EXIT.imsRefused, 'exit 3')
+  t.match(out, /^marketing +FAILED +- +- +- +IMS refused the credential$/m, 'the account fails in the table')
+  t.match(out, /marketing: IMS refused the credential \(invalid_client: [^)]*\): check technicalAccounts\.marketing\.clientId and clientSecret/, 'the reason and the fix')
+  t.match(out, /^events +ok/m, 'the other account is still checked')
+  t.match(out, 'check: 1 of 2 technical accounts failed (exit 3)', 'verdict')
+})
+
+t.test('a wrong scope: exit 3, names scopes', async t => {
+  const s = await setup(t)
+  const { code, out } = await check(s, { marketingScopes: '[AdobeID, read_organizations]' })
+  t.equal(code, CHECK_EXIT.imsRefused, 'exit 3')
+  t.match(out, /IMS refused the credential \(invalid_scope: .*\): make technicalAccounts\.marketing\.scopes match/, 'the reason and the fix')
+})
+
+t.test('an unreadable secret file: the configuration is invalid', async t => {
+  const s = await setup(t)
+  const { code, out } = await check(s, { marketingSecret: '{ file: /nonexistent/secret }' })
+  t.equal(code, CHECK_EXIT.config, 'a missing file is already a configuration problem (exit 2)')
+  t.match(out, 'technicalAccounts.marketing.clientSecret.file', 'naming the key')
+  await writeFile(join(s.dir, 'empty'), '')
+  const empty = await check(s, { marketingSecret: `{ file: '${join(s.dir, 'empty')}' }` })
+  t.equal(empty.code, CHECK_EXIT.config, 'an empty secret file too')
+})
+
+t.test('IMS unreachable or failing: exit 4', async t => {
+  const s = await setup(t)
+  const port = await closedPort()
+  const down = await check(s, { tokenUrl: `http://127.0.0.1:${port}/ims/token/v3` })
+  t.equal(down.code, CHECK_EXIT.imsUnavailable, 'a closed port: exit 4')
+  t.match(down.out, `marketing: IMS could not be reached at http://127.0.0.1:${port}/ims/token/v3 (ECONNREFUSED): check ims.tokenUrl`, 'with the reason')
+  s.ims.faults.inject({ kind: 'status', status: 503 }, { times: 2 })
+  const failing = await check(s)
+  t.equal(failing.code, CHECK_EXIT.imsUnavailable, 'IMS answering 503: exit 4')
+  t.match(failing.out, /marketing: IMS did not issue a token \(.*503.*\): check ims\.tokenUrl and try again later/, 'with the status')
+})
+
+t.test('Campaign unreachable or not Campaign: exit 5', async t => {
+  const s = await setup(t)
+  const port = await closedPort()
+  const down = await check(s, { campaignUrl: `http://127.0.0.1:${port}` })
+  t.equal(down.code, CHECK_EXIT.campaignUnavailable, 'a closed port: exit 5')
+  t.match(down.out, /^marketing +ok \([0-9a-f]{12}\) +23h59m +- +- +Campaign unreachable$/m, 'the token is fine, Campaign is not')
+  t.match(down.out, `marketing: Campaign could not be reached at http://127.0.0.1:${port} (ECONNREFUSED): check campaign.url`, 'with the reason')
+  const wrong = await check(s, { campaignUrl: new URL(s.ims.tokenUrl).origin })
+  t.equal(wrong.code, CHECK_EXIT.campaignUnavailable, 'another server: exit 5')
+  t.match(wrong.out, /GET http:\/\/127\.0\.0\.1:\d+\/r\/test answered HTTP 404 without a build: is campaign\.url the Campaign instance\?/, 'it does not look like Campaign')
+})
+
+t.test('Campaign refusing the technical account: exit 6', async t => {
+  const s = await setup(t, { allowedImsClients: ['events-client'] })
+  const { code, out } = await check(s)
+  t.equal(code, CHECK_EXIT.campaignRefused, 'exit 6')
+  t.match(out, /^marketing +ok \([0-9a-f]{12}\) +23h59m +- +9372 +Campaign refused the token$/m, 'the token is fine, Campaign refuses it')
+  t.match(out, /marketing: Campaign refused the technical account's token \(HTTP 500: [^)]*\): add the credential to the Campaign product profile/, 'with the fix')
+  t.match(out, /^events +ok .* ok$/m, 'the account in the product profile works')
+})
+
+t.test('invalid configuration, usage', async t => {
+  const s = await setup(t)
+  const invalid = await check(s, { extra: 'colour: blue' })
+  t.equal(invalid.code, CHECK_EXIT.config, 'exit 2')
+  t.match(invalid.out, /colour/, 'the problem is listed')
+  t.match(invalid.out, 'check: the configuration is invalid (exit 2)', 'verdict')
+  const io = captureIo()
+  t.equal(await main(['check'], io), 2, 'without --config: usage error')
+  t.match(io.err(), '--config FILE is required', 'says so')
+  const help = captureIo()
+  t.equal(await main(['check', '--help'], help), 0, '--help')
+  t.match(help.out(), 'Exit codes:', 'documents the exit codes')
+  const none = join(s.dir, 'none.yaml')
+  await writeFile(none, `campaign: { url: '${s.campaign.url}' }\n`)
+  const empty = captureIo()
+  t.equal(await main(['check', '--config', none], empty), 0, 'no account: nothing to check, exit 0')
+  t.match(empty.out(), 'No technical account is configured', 'says so')
+})
