@@ -173,6 +173,7 @@ export async function proxyPlugin (app: FastifyInstance, options: ProxyPluginOpt
     max: MAX_REMEMBERED_SESSIONS, ttl: REMEMBERED_SESSION_TTL_MS, ttlResolution: 0, perf: { now },
   })
   const inFlight = new Map<string, number>()
+  const campaignOrigin = new URL(initial.campaign.url).origin
   const pool = new Pool(initial.campaign.url, {
     connections: initial.campaign.maxConnections,
     keepAliveTimeout: UPSTREAM_KEEP_ALIVE_MS,
@@ -399,6 +400,16 @@ export async function proxyPlugin (app: FastifyInstance, options: ProxyPluginOpt
     const token = context.token
     const status = res.statusCode
     const isXml = String(res.headers['content-type'] ?? '').includes('xml')
+    if (status === 200 && request.method === 'GET' && pathOf(request.url) === WSDL_PATH) {
+      const wsdl = await readResponseHead(res.stream, RESPONSE_HEAD_BYTES * 16)
+      if (wsdl.complete) {
+        reply.removeHeader('content-length')
+        reply.send(wsdlThroughProxy(wsdl.body, campaignOrigin, clientOrigin(request, context)))
+        return
+      }
+      reply.send(wsdl.body)
+      return
+    }
     const inspect = status === 401 || (isXml && (status === 200 || status === 500))
     if ((token === undefined && !context.rememberLogon) || !inspect) {
       reply.send(res.stream)
@@ -541,6 +552,33 @@ export async function proxyPlugin (app: FastifyInstance, options: ProxyPluginOpt
       },
     },
   })
+}
+
+/** A Host header that can be written into a URL as is. */
+const HOST = /^[A-Za-z0-9.-]+(?::\d{1,5})?$|^\[[0-9A-Fa-f:.]+\](?::\d{1,5})?$/
+
+/** The origin the client used to reach the proxy (scheme and Host; X-Forwarded-Proto/-Host from trusted proxies), undefined when the Host is unusable. */
+function clientOrigin (request: FastifyRequest, context: ProxyContext): string | undefined {
+  const forwarded = (name: string): string | undefined => {
+    const value = context.isPeerTrusted ? request.headers[name] : undefined
+    return typeof value === 'string' ? value.split(',')[0]?.trim() : undefined
+  }
+  const host = forwarded('x-forwarded-host') ?? request.headers.host
+  if (host === undefined || !HOST.test(host)) return undefined
+  const proto = forwarded('x-forwarded-proto') ?? ((request.raw.socket as { encrypted?: boolean }).encrypted === true ? 'https' : 'http')
+  return `${proto === 'https' ? 'https' : 'http'}://${host}`
+}
+
+/**
+ * A WSDL names Campaign's SOAP router as its endpoint (Campaign writes the
+ * Host it was asked for: its own). Served through the proxy it must name
+ * the proxy, or a WSDL-driven client would call Campaign directly.
+ */
+export function wsdlThroughProxy (wsdl: Buffer, campaignOrigin: string, proxyOrigin: string | undefined): Buffer {
+  if (proxyOrigin === undefined) return wsdl
+  const text = wsdl.toString('latin1')
+  const endpoint = `${campaignOrigin}${SOAP_ROUTER_PATH}`
+  return text.includes(endpoint) ? Buffer.from(text.split(endpoint).join(`${proxyOrigin}${SOAP_ROUTER_PATH}`), 'latin1') : wsdl
 }
 
 /** Status recorded for a request whose client went away before the answer. */
