@@ -145,8 +145,8 @@ async function checkAccount (account: TechnicalAccountConfig, config: Config, re
   try {
     const redir = await campaign.request({ path: '/r/test', method: 'GET' })
     const redirText = await redir.body.text()
-    build = redir.statusCode === 200 ? attribute(redirText, 'redir', 'build') : undefined
-    if (build === undefined) return { ...withToken, kind: 'campaignUnavailable', reason: `GET ${config.campaign.url}/r/test answered HTTP ${redir.statusCode} without a build: is campaign.url the Campaign instance?` }
+    build = attribute(redirText, 'redir', 'build')
+    if (redir.statusCode !== 200 || build === undefined) return { ...withToken, kind: 'campaignUnavailable', reason: `GET ${config.campaign.url}/r/test answered HTTP ${redir.statusCode} without a build: is campaign.url the Campaign instance?` }
     const info = await campaign.request({
       path: '/nl/jsp/soaprouter.jsp',
       method: 'POST',
@@ -200,9 +200,10 @@ function duration (seconds: number): string {
   return `${h}h${String(m).padStart(2, '0')}m`
 }
 
+/** The most telling part of a network error: its code (ECONNREFUSED...), else its message. */
 function describe (err: unknown): string {
-  const e = err as { message?: string, cause?: { code?: string, message?: string }, code?: string }
-  return e.cause?.code ?? e.code ?? e.cause?.message ?? e.message ?? String(err)
+  const e = err as Error & { cause?: { code?: string }, code?: string }
+  return e.cause?.code ?? e.code ?? e.message
 }
 
 function tryParse (text: string): XmlElement | undefined {

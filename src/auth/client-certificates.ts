@@ -26,6 +26,7 @@ export function clientIdentity (socket: Socket): ClientIdentity | undefined {
   let identity: ClientIdentity | null = null
   if (tls.encrypted === true && tls.authorized) {
     const peer = tls.getPeerCertificate(false)
+    /* c8 ignore next -- an authorized connection always has the peer's certificate */
     if (peer.raw !== undefined) {
       const certificate = new X509Certificate(peer.raw)
       identity = { subject: normaliseSubject(certificate.subject.split('\n').join(',')), sha256: certificate.fingerprint256 }

@@ -38,14 +38,14 @@ async function closedPort (): Promise<number> {
   return port
 }
 
-interface Options { campaignUrl?: string, tokenUrl?: string, marketingSecret?: string, marketingScopes?: string, extra?: string }
+interface Options { campaignUrl?: string, tokenUrl?: string, marketingSecret?: string, marketingScopes?: string, extra?: string, imsTimeout?: number }
 
 async function check (s: Setup, options: Options = {}): Promise<{ code: number, out: string }> {
   const file = join(s.dir, 'proxy.yaml')
   await writeFile(join(s.dir, 'events-secret'), 'events-secret\n')
   await writeFile(file, `
 campaign: { url: '${options.campaignUrl ?? s.campaign.url}', timeoutSeconds: 5, connectTimeoutSeconds: 2 }
-ims: { tokenUrl: '${options.tokenUrl ?? s.ims.tokenUrl}', timeoutSeconds: 5 }
+ims: { tokenUrl: '${options.tokenUrl ?? s.ims.tokenUrl}', timeoutSeconds: ${options.imsTimeout ?? 5} }
 technicalAccounts:
   marketing: { clientId: marketing-client, clientSecret: ${options.marketingSecret ?? 'marketing-secret'}, scopes: ${options.marketingScopes ?? '[AdobeID, openid, campaign_sdk]'} }
   events: { clientId: events-client, clientSecret: { file: events-secret }, scopes: [AdobeID, openid, campaign_sdk] }
@@ -100,6 +100,10 @@ t.test('IMS unreachable or failing: exit 4', async t => {
   const down = await check(s, { tokenUrl: `http://127.0.0.1:${port}/ims/token/v3` })
   t.equal(down.code, CHECK_EXIT.imsUnavailable, 'a closed port: exit 4')
   t.match(down.out, `marketing: IMS could not be reached at http://127.0.0.1:${port}/ims/token/v3 (ECONNREFUSED): check ims.tokenUrl`, 'with the reason')
+  s.ims.faults.inject({ kind: 'latency', ms: 1500 }, { times: 1 })
+  const slow = await check(s, { imsTimeout: 0.3 })
+  t.equal(slow.code, CHECK_EXIT.imsUnavailable, 'IMS slower than ims.timeoutSeconds: exit 4')
+  t.match(slow.out, 'no answer within ims.timeoutSeconds (0.3 s)', 'saying so')
   s.ims.faults.inject({ kind: 'status', status: 503 }, { times: 2 })
   const failing = await check(s)
   t.equal(failing.code, CHECK_EXIT.imsUnavailable, 'IMS answering 503: exit 4')

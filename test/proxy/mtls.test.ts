@@ -3,7 +3,7 @@
 // handshake; with `request` it is simply not an identity (unknownCallers
 // applies). Certificates are re-read on reload.
 import { copyFile, mkdtemp } from 'node:fs/promises'
-import { request } from 'node:https'
+import { Agent, request } from 'node:https'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { readFileSync } from 'node:fs'
@@ -23,9 +23,9 @@ const SERVER_TLS = `{ certFile: '${tls('server.pem')}', keyFile: '${tls('server-
 
 interface Answer { status: number, text: string }
 
-function post (url: string, client: { key?: Buffer, cert?: Buffer } = {}, ca = readFileSync(tls('ca.pem'))): Promise<Answer> {
+function post (url: string, client: { key?: Buffer, cert?: Buffer } = {}, ca = readFileSync(tls('ca.pem')), agent: Agent | false = false): Promise<Answer> {
   return new Promise((resolve, reject) => {
-    const req = request(`${url}/nl/jsp/soaprouter.jsp`, { method: 'POST', ca, ...client, agent: false, headers: { 'content-type': 'text/xml', 'content-length': Buffer.byteLength(getOption) } }, res => {
+    const req = request(`${url}/nl/jsp/soaprouter.jsp`, { method: 'POST', ca, ...client, agent, headers: { 'content-type': 'text/xml', 'content-length': Buffer.byteLength(getOption) } }, res => {
       const chunks: Buffer[] = []
       res.on('data', (c: Buffer) => chunks.push(c))
       res.on('end', () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString() }))
@@ -42,15 +42,18 @@ t.test('require: a known certificate identifies the integration; others fail the
     extra: 'unknownCallers: reject',
   })
   t.match(s.server.proxyUrl, /^https:/, 'the proxy listens with TLS')
-  const ok = await post(s.server.proxyUrl, CLIENT)
+  const agent = new Agent({ keepAlive: true, maxSockets: 1, ...CLIENT, ca: readFileSync(tls('ca.pem')) })
+  t.teardown(() => { agent.destroy() })
+  const ok = await post(s.server.proxyUrl, CLIENT, undefined, agent)
   t.equal(ok.status, 200, 'the integration with its certificate is served')
+  t.equal((await post(s.server.proxyUrl, CLIENT, undefined, agent)).status, 200, 'again on the same connection (identity computed once per connection)')
   const token = await s.server.tokens.get('marketing')
   t.equal(s.campaign.requests.at(-1)?.headers.authorization, `Bearer ${token.value}`, 'with its account\'s token')
   await t.rejects(post(s.server.proxyUrl, STRANGER), 'a certificate from another CA fails the handshake')
   await t.rejects(post(s.server.proxyUrl), 'no certificate fails the handshake')
-  t.equal(s.campaign.requests.length, 1, 'nothing else reached Campaign')
+  t.equal(s.campaign.requests.length, 2, 'nothing else reached Campaign')
   const metrics = await fetch(`${s.server.adminUrl}/metrics`).then(async r => await r.text())
-  t.match(metrics, /requests_total\{[^}]*auth_path="certificate"[^}]*\} 1/, 'the auth path is "certificate"')
+  t.match(metrics, /requests_total\{[^}]*auth_path="certificate"[^}]*\} 2/, 'the auth path is "certificate"')
 })
 
 t.test('request: a fingerprint identifies; an unknown certificate is just not an identity', async t => {
