@@ -5,6 +5,7 @@ import { once } from 'node:events'
 import { writeFile } from 'node:fs/promises'
 import { createServer, type AddressInfo } from 'node:net'
 import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
 import t, { type Test } from 'tap'
 import { CHECK_EXIT } from '../../src/check.js'
 import { main } from '../../src/commands.js'
@@ -38,13 +39,13 @@ async function closedPort (): Promise<number> {
   return port
 }
 
-interface Options { campaignUrl?: string, tokenUrl?: string, marketingSecret?: string, marketingScopes?: string, extra?: string, imsTimeout?: number }
+interface Options { campaignUrl?: string, tokenUrl?: string, marketingSecret?: string, marketingScopes?: string, extra?: string, imsTimeout?: number, campaignCaFile?: string }
 
 async function check (s: Setup, options: Options = {}): Promise<{ code: number, out: string }> {
   const file = join(s.dir, 'proxy.yaml')
   await writeFile(join(s.dir, 'events-secret'), 'events-secret\n')
   await writeFile(file, `
-campaign: { url: '${options.campaignUrl ?? s.campaign.url}', timeoutSeconds: 5, connectTimeoutSeconds: 2 }
+campaign: { url: '${options.campaignUrl ?? s.campaign.url}', timeoutSeconds: 5, connectTimeoutSeconds: 2${options.campaignCaFile === undefined ? '' : `, caFile: '${options.campaignCaFile}'`} }
 ims: { tokenUrl: '${options.tokenUrl ?? s.ims.tokenUrl}', timeoutSeconds: ${options.imsTimeout ?? 5} }
 technicalAccounts:
   marketing: { clientId: marketing-client, clientSecret: ${options.marketingSecret ?? 'marketing-secret'}, scopes: ${options.marketingScopes ?? '[AdobeID, openid, campaign_sdk]'} }
@@ -120,6 +121,19 @@ t.test('Campaign unreachable or not Campaign: exit 5', async t => {
   const wrong = await check(s, { campaignUrl: new URL(s.ims.tokenUrl).origin })
   t.equal(wrong.code, CHECK_EXIT.campaignUnavailable, 'another server: exit 5')
   t.match(wrong.out, /GET http:\/\/127\.0\.0\.1:\d+\/r\/test answered HTTP 404 without a build: is campaign\.url the Campaign instance\?/, 'it does not look like Campaign')
+})
+
+t.test('Campaign failing GetUserInfo without a SOAP answer, or cutting the connection: exit 5', async t => {
+  const s = await setup(t)
+  const ca = fileURLToPath(new URL('../fixtures/tls/ca.pem', import.meta.url))
+  s.campaign.faults.inject({ kind: 'status', status: 503, body: 'busy' }, { soapMethod: 'xtk:session#GetUserInfo', times: 1 })
+  const busy = await check(s, { campaignCaFile: ca })
+  t.equal(busy.code, CHECK_EXIT.campaignUnavailable, 'exit 5 (a CA file for Campaign is accepted too)')
+  t.match(busy.out, 'marketing: Campaign answered xtk:session#GetUserInfo with HTTP 503 and no SOAP answer', 'says what Campaign answered')
+  s.campaign.faults.inject({ kind: 'reset' }, { soapMethod: 'xtk:session#GetUserInfo', times: 1 })
+  const cut = await check(s)
+  t.equal(cut.code, CHECK_EXIT.campaignUnavailable, 'exit 5')
+  t.match(cut.out, /^marketing +ok \([0-9a-f]{12}\) +23h59m +- +9372 +Campaign unreachable$/m, 'the build was read before the connection was cut')
 })
 
 t.test('Campaign refusing the technical account: exit 6', async t => {

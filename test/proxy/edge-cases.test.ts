@@ -20,6 +20,13 @@ t.test('Basic credentials of an unknown caller are legacy authentication, passed
   t.match(metrics, /requests_total\{[^}]*auth_path="passthrough"[^}]*\} 1/, 'counted as passthrough')
 })
 
+t.test('a passthrough integration recognised by its network, calling without credentials', async t => {
+  const s = await startProxyStack(t, { integrations: '  - { name: intranet-app, mode: passthrough, networks: [127.0.0.1/32] }', extra: 'unknownCallers: reject' })
+  t.equal((await send(`${s.server.proxyUrl}/r/test`)).status, 200, 'admitted under reject, forwarded untouched')
+  const inventory = JSON.parse((await send(`${s.server.adminUrl}/integrations`)).text) as { integrations: Array<{ authPaths: Record<string, number> }> }
+  t.same(inventory.integrations[0]?.authPaths, { passthrough: 1 }, 'counted as legacy (passthrough) authentication')
+})
+
 t.test('an HTTP/1.0 WSDL request without Host: the WSDL is passed unchanged', async t => {
   const s = await startProxyStack(t, { integrations: '  - { name: esb, networks: [127.0.0.1/32], technicalAccount: events }' })
   const answer = await rawExchange(s.server.proxyUrl, 'GET /nl/jsp/schemawsdl.jsp?schema=nms:rtEvent HTTP/1.0')

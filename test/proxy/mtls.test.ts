@@ -70,6 +70,9 @@ t.test('request: a fingerprint identifies; an unknown certificate is just not an
     t.match(refused.text, PROXY_FAULTS.sessionInvalid.message, 'with the unknown-caller fault')
   }
   t.equal(s.campaign.requests.length, 1, 'only the known certificate reached Campaign')
+  const anonymous = new Agent({ keepAlive: true, maxSockets: 1, ca: readFileSync(tls('ca.pem')) })
+  t.teardown(() => { anonymous.destroy() })
+  for (let i = 0; i < 2; i++) t.equal((await post(s.server.proxyUrl, {}, undefined, anonymous)).status, 500, `no certificate, call ${i + 1} on one connection: refused`)
 })
 
 t.test('a reload re-reads the certificate files', async t => {
@@ -91,6 +94,14 @@ t.test('a reload re-reads the certificate files', async t => {
   t.same(await s.server.reload(s.config), { ok: true, restartRequired: [], tokensRenewed: false }, 'the reload succeeds')
   const after = (await peer()).fingerprint256
   t.not(after, before, 'new connections get the new certificate')
+  const wsdl = await new Promise<string>((resolve, reject) => {
+    request(`${s.server.proxyUrl}/nl/jsp/schemawsdl.jsp?schema=nms:rtEvent`, { ca: readFileSync(tls('server2.pem')), agent: false }, res => {
+      const chunks: Buffer[] = []
+      res.on('data', (c: Buffer) => chunks.push(c))
+      res.on('end', () => { resolve(Buffer.concat(chunks).toString()) })
+    }).on('error', reject).end()
+  })
+  t.match(wsdl, `location="https://127.0.0.1:${port}/nl/jsp/soaprouter.jsp"`, 'a WSDL fetched over TLS names the https endpoint')
   t.equal((await post(s.server.proxyUrl, {}, readFileSync(tls('server2.pem')))).status, 200, 'and are served')
   await copyFile(tls('README.md'), join(dir, 'key.pem'))
   const broken = await s.server.reload(s.config)
