@@ -47,11 +47,20 @@ export class VerifiedCredentialCache {
   }
 
   has (login: string, password: string, passwordHash: string): boolean {
-    return this.#cache.has(this.cacheKey(login, password, passwordHash))
+    return this.hasKey(this.cacheKey(login, password, passwordHash))
+  }
+
+  /** As `has`, with a key from `cacheKey` (computed once per check). */
+  hasKey (key: string): boolean {
+    return this.#cache.has(key)
   }
 
   remember (login: string, password: string, passwordHash: string): void {
-    this.#cache.set(this.cacheKey(login, password, passwordHash), true)
+    this.rememberKey(this.cacheKey(login, password, passwordHash))
+  }
+
+  rememberKey (key: string): void {
+    this.#cache.set(key, true)
   }
 
   /** The stored keys (for tests and diagnostics: HMACs only). */

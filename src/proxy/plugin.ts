@@ -203,15 +203,27 @@ export async function proxyPlugin (app: FastifyInstance, options: ProxyPluginOpt
     reply.code(PROXY_FAULTS[fault].status).type(SOAP_CONTENT_TYPE).send(proxyFaultBody(fault, reply.request.id, detail))
   }
 
+  /** scrypt runs in flight, by verification-cache key: concurrent first calls with the same credentials share one. */
+  const verifying = new Map<string, Promise<boolean>>()
+  const verifyOnce = async (password: string, hash: string, key: string): Promise<boolean> => {
+    let pending = verifying.get(key)
+    if (pending === undefined) {
+      pending = verifyPassword(password, hash).finally(() => { verifying.delete(key) })
+      verifying.set(key, pending)
+    }
+    return await pending
+  }
+
   /** Verifies a password for an `ims` integration's login, with Campaign's lockout per login and address. */
   const checkPassword = async (integration: IntegrationConfig, login: string, password: string, caller: string): Promise<void> => {
     const hash = integration.passwordHash as string
-    if (verified.has(login, password, hash)) return
+    const key = verified.cacheKey(login, password, hash)
+    if (verified.hasKey(key)) return
     if (lockout.isLocked(login, caller).locked) {
       metrics.logon(integration.name, 'locked')
       throw new ProxyFault('invalidLogin', { detail: 'too many failed logons: try again later' })
     }
-    if (!await verifyPassword(password, hash)) {
+    if (!await verifyOnce(password, hash, key)) {
       const { locked, failures } = lockout.recordFailure(login, caller)
       metrics.logon(integration.name, 'failure')
       app.log.warn({ login, caller, failures, locked, integration: integration.name }, 'failed logon')
@@ -219,7 +231,7 @@ export async function proxyPlugin (app: FastifyInstance, options: ProxyPluginOpt
     }
     metrics.logon(integration.name, 'success')
     lockout.recordSuccess(login, caller)
-    verified.remember(login, password, hash)
+    verified.rememberKey(key)
   }
 
   /** The integration of a proxy session presented by the request; throws the session fault for a bad one. */

@@ -3,6 +3,7 @@
 // account asks IMS for exactly one token per account.
 import { Agent, request } from 'node:http'
 import t from 'tap'
+import { soapPost } from '../fixtures/http.js'
 import { startProxyStack } from '../fixtures/proxy-stack.js'
 import { soapEnvelope } from '../fixtures/soap.js'
 
@@ -40,4 +41,16 @@ t.test('1,000 concurrent first requests per account: one token request per accou
   t.same([...logins].sort(), ['eventsclient@techacct.adobe.com', 'marketingclient@techacct.adobe.com'], "each integration acted as its own account's operator")
   const bearers = new Set(s.campaign.requests.map(r => r.headers.authorization))
   t.equal(bearers.size, 2, 'two different tokens reached Campaign')
+})
+
+t.test('concurrent first calls with the same inline login/password all succeed (they share one in-flight password check)', async t => {
+  const { hashPassword } = await import('../../src/auth/passwords.js')
+  const hash = await hashPassword('herd-password')
+  const s = await startProxyStack(t, { integrations: `  - { name: herd, login: herd_operator, passwordHash: '${hash}', technicalAccount: marketing }` })
+  const call = (password: string): string => soapEnvelope({ schema: 'nms:rtEvent', method: 'PushEvent', sessionToken: `herd_operator/${password}`, params: [['domEvent', { xml: '<rtEvent type="x" email="h@example.com"/>' }]] })
+  const right = await Promise.all(Array.from({ length: 200 }, () => soapPost(s.soapRouter, call('herd-password'), {}, 'nms:rtEvent#PushEvent')))
+  t.same([...new Set(right.map(r => r.status))], [200], '200 concurrent first calls all succeed')
+  const wrong = await Promise.all(Array.from({ length: 20 }, () => soapPost(s.soapRouter, call('not-it'), {}, 'nms:rtEvent#PushEvent')))
+  t.same([...new Set(wrong.map(r => r.status))], [500], 'concurrent wrong passwords all fail')
+  t.match(wrong[0]?.text, 'XSV-350012', 'with the invalid-login fault')
 })
