@@ -8,6 +8,7 @@ import { hashPassword } from '../../src/auth/passwords.js'
 import { imsToken } from '../fixtures/campaign-sims.js'
 import { soapPost } from '../fixtures/http.js'
 import { ACCOUNTS, startProxyStack, type ProxyStack } from '../fixtures/proxy-stack.js'
+import { recordingFront, type SentRequest } from '../fixtures/recording-front.js'
 import { outputText, soapEnvelope } from '../fixtures/soap.js'
 
 const PASSWORD = 'sdk-pass-word'
@@ -25,6 +26,33 @@ async function proxySession (s: ProxyStack): Promise<{ session: string, security
   return { session: outputText(logon.text, 'pstrSessionToken') as string, security: outputText(logon.text, 'pstrSecurityToken') as string }
 }
 
+/** Headers the proxy removes or sets itself; every other header reaches Campaign as the client sent it. */
+const OWN_HEADERS = new Set(['host', 'connection', 'content-length', 'x-session-token', 'x-security-token', 'cookie', 'authorization', 'x-forwarded-for', 'expect', 'keep-alive', 'transfer-encoding'])
+
+/**
+ * Pairs each SOAP call Campaign received with the one the SDK sent (by
+ * SOAPAction, in order) and checks the bytes: identical, or identical but
+ * for the emptied session token when the proxy authenticated the call.
+ */
+function assertExactBytes (t: Test, s: ProxyStack, sent: readonly SentRequest[], from: number, emptied: boolean): void {
+  const queue = new Map<string, SentRequest[]>()
+  for (const request of sent) queue.set(String(request.headers.soapaction), [...(queue.get(String(request.headers.soapaction)) ?? []), request])
+  const received = s.campaign.requests.slice(from).filter(r => r.soapMethod !== undefined && r.soapMethod !== 'xtk:session#GetUserInfo')
+  t.ok(received.length > 0, `${received.length} calls to compare`)
+  let exact = 0
+  for (const request of received) {
+    const original = queue.get(String(request.headers.soapaction))?.shift()
+    if (original === undefined) continue
+    // SPEC 3: the session token and the SOAP Header Cookie / X-Security-Token are emptied, every other byte kept.
+    const expected = emptied
+      ? original.body.toString('latin1').replace(/(<sessiontoken xsi:type="xsd:string">)[^<]*(<\/sessiontoken>)/, '$1$2').replace(/<Cookie>[^<]*<\/Cookie>/, '<Cookie></Cookie>').replace(/<X-Security-Token>[^<]*<\/X-Security-Token>/, '<X-Security-Token></X-Security-Token>')
+      : original.body.toString('latin1')
+    const headersKept = Object.entries(original.headers).every(([name, value]) => OWN_HEADERS.has(name) || request.headers[name] === value)
+    if (request.body.toString('latin1') === expected && headersKept && request.headers['content-length'] === String(request.body.length)) exact++
+  }
+  t.equal(exact, received.length, `every call reached Campaign with the exact bytes the SDK sent${emptied ? ', the session token emptied' : ''}, its headers kept, an exact Content-Length`)
+}
+
 function assertMigrated (t: Test, s: ProxyStack, bearer: string, from: number): void {
   const calls = s.campaign.requests.slice(from).filter(r => r.soapMethod !== undefined)
   t.ok(calls.length > 0, `${calls.length} SOAP calls reached Campaign`)
@@ -37,10 +65,12 @@ t.test('ofSessionAndSecurityToken with a proxy session (token in the body, X-Ses
   const s = await stack(t)
   const { session, security } = await proxySession(s)
   const from = s.campaign.requests.length
-  const client = await sdk.init(sdk.ConnectionParameters.ofSessionAndSecurityToken(s.server.proxyUrl, session, security))
+  const front = await recordingFront(t, s.server.proxyUrl)
+  const client = await sdk.init(sdk.ConnectionParameters.ofSessionAndSecurityToken(front.url, session, security))
   await client.logon()
   t.equal(await client.getOption('XtkDatabaseId', false), DATABASE_ID, 'getOption works')
   assertMigrated(t, s, (await s.server.tokens.get('marketing')).value, from)
+  assertExactBytes(t, s, front.sent, from, true)
   await client.logoff()
   const after = await sdk.init(sdk.ConnectionParameters.ofSessionAndSecurityToken(s.server.proxyUrl, session, security))
   await after.logon()
@@ -52,17 +82,22 @@ t.test('ofSecurityToken with a proxy security token', async t => {
   const s = await stack(t)
   const { security } = await proxySession(s)
   const from = s.campaign.requests.length
-  const client = await sdk.init(sdk.ConnectionParameters.ofSecurityToken(s.server.proxyUrl, security))
+  const front = await recordingFront(t, s.server.proxyUrl)
+  const client = await sdk.init(sdk.ConnectionParameters.ofSecurityToken(front.url, security))
   await client.logon()
   t.equal(await client.getOption('XtkDatabaseId', false), DATABASE_ID, 'getOption works with the security token alone')
   assertMigrated(t, s, (await s.server.tokens.get('marketing')).value, from)
+  assertExactBytes(t, s, front.sent, from, true)
 })
 
 t.test('ofUserAndPassword with noMethodInURL and noSDKHeaders', async t => {
   const s = await stack(t)
-  const client = await sdk.init(sdk.ConnectionParameters.ofUserAndPassword(s.server.proxyUrl, 'etl_operator', PASSWORD, { noMethodInURL: true, noSDKHeaders: true }))
+  const front = await recordingFront(t, s.server.proxyUrl)
+  const from = s.campaign.requests.length
+  const client = await sdk.init(sdk.ConnectionParameters.ofUserAndPassword(front.url, 'etl_operator', PASSWORD, { noMethodInURL: true, noSDKHeaders: true }))
   await client.logon()
   t.equal(await client.getOption('XtkDatabaseId', false), DATABASE_ID, 'works')
+  assertExactBytes(t, s, front.sent, from, true)
   const call = s.campaign.requests.findLast(r => r.soapMethod === 'xtk:session#GetOption')
   t.equal(call?.url, '/nl/jsp/soaprouter.jsp', 'no method in the URL: the proxy found it in the body')
   t.equal(call?.headers['acc-sdk-version'], undefined, 'no SDK headers')
@@ -73,9 +108,11 @@ t.test('ofImsBearerToken (already migrated): its own token passes untouched', as
   const s = await stack(t)
   const own = await imsToken(s.ims, ACCOUNTS.events)
   const from = s.campaign.requests.length
-  const client = await sdk.init(sdk.ConnectionParameters.ofImsBearerToken(s.server.proxyUrl, own))
+  const front = await recordingFront(t, s.server.proxyUrl)
+  const client = await sdk.init(sdk.ConnectionParameters.ofImsBearerToken(front.url, own))
   await client.logon()
   t.equal(await client.getOption('XtkDatabaseId', false), DATABASE_ID, 'works through the proxy')
+  assertExactBytes(t, s, front.sent, from, false)
   const calls = s.campaign.requests.slice(from).filter(r => r.soapMethod !== undefined)
   t.ok(calls.length > 0 && calls.every(r => r.headers.authorization === `Bearer ${own}`), "Campaign saw the client's own bearer, not the proxy's")
 })
@@ -84,9 +121,11 @@ t.test('ofBearerToken (BearerTokenLogon): forwarded untouched, Campaign\'s own s
   const s = await stack(t)
   const own = await imsToken(s.ims, ACCOUNTS.events)
   const from = s.campaign.requests.length
-  const client = await sdk.init(sdk.ConnectionParameters.ofBearerToken(s.server.proxyUrl, own))
+  const front = await recordingFront(t, s.server.proxyUrl)
+  const client = await sdk.init(sdk.ConnectionParameters.ofBearerToken(front.url, own))
   await client.logon()
   t.equal(await client.getOption('XtkDatabaseId', false), DATABASE_ID, 'works through the proxy')
+  assertExactBytes(t, s, front.sent, from, false)
   const calls = s.campaign.requests.slice(from)
   t.equal(calls[0]?.soapMethod, 'xtk:session#BearerTokenLogon', 'BearerTokenLogon reached Campaign')
   t.match(calls[0]?.body.toString(), own, 'with the client\'s token in the body, untouched')

@@ -54,6 +54,9 @@ t.test('require: a known certificate identifies the integration; others fail the
   t.equal(s.campaign.requests.length, 2, 'nothing else reached Campaign')
   const metrics = await fetch(`${s.server.adminUrl}/metrics`).then(async r => await r.text())
   t.match(metrics, /requests_total\{[^}]*auth_path="certificate"[^}]*\} 2/, 'the auth path is "certificate"')
+  const logs = s.logs.join('')
+  t.ok(logs.includes('"authPath":"certificate"'), 'the access log names the certificate path')
+  t.notOk(logs.includes(token.value) || logs.includes('marketing-secret') || logs.includes(CLIENT.key.toString().slice(40, 100)), 'and holds no token, client secret or key material')
 })
 
 t.test('request: a fingerprint identifies; an unknown certificate is just not an identity', async t => {

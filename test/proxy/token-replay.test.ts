@@ -137,3 +137,21 @@ t.test('what counts as a rejection fault', async t => {
   t.notOk(isTokenRejectionFault(Buffer.from('<Fault>XSV-350114 IMS call, HTTP response code is 500</Fault>')), 'XSV-350114 with another status')
   t.notOk(isTokenRejectionFault(Buffer.from('<result>XSV-350008 in a payload</result>')), 'a code outside a fault')
 })
+
+t.test('a token revoked mid-traffic: every concurrent request is replayed and succeeds, one extra token request', async t => {
+  const s = await stack(t)
+  const before = await Promise.all(Array.from({ length: 20 }, () => soapPost(s.soapRouter, getOption, {}, 'xtk:session#GetOption')))
+  t.same([...new Set(before.map(r => r.status))], [200], 'traffic flows')
+  const revokedValue = (await s.server.tokens.get('marketing')).value
+  s.ims.authority.revoke(revokedValue)
+  s.age(2000)
+  const during = await Promise.all(Array.from({ length: 50 }, () => soapPost(s.soapRouter, getOption, {}, 'xtk:session#GetOption')))
+  t.same([...new Set(during.map(r => r.status))], [200], '50 concurrent requests on the revoked token all succeed')
+  t.equal(s.ims.tokenRequests('marketing-client'), 2, 'exactly one extra token request')
+  const metrics = await fetch(`${s.server.adminUrl}/metrics`).then(async r => await r.text())
+  t.match(metrics, 'campaign_ims_proxy_token_invalidations_total{account="marketing"} 1', 'one invalidation (compare-and-invalidate)')
+  const replayed = Number(/campaign_ims_proxy_replays_total\{account="marketing",result="replayed"\} (\d+)/.exec(metrics)?.[1])
+  const rejected = s.campaign.requests.slice(20).filter(r => r.headers.authorization === `Bearer ${revokedValue}`).length
+  t.ok(replayed >= 1 && replayed === rejected, `the ${rejected} requests Campaign rejected were each replayed once (the others, still being read, waited for the new token)`)
+  t.equal(s.campaign.requests.length - 20, 50 + rejected, 'Campaign saw each request once, plus one replay per rejection')
+})
