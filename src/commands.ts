@@ -4,12 +4,14 @@
  */
 import { parseArgs } from 'node:util'
 import type { DestinationStream } from 'pino'
-import { hashPasswordCommand, type PasswordInput } from './auth/hash-password.js'
-import { CHECK_USAGE, checkCommand } from './check.js'
+import { CHECK_EXIT, CHECK_USAGE, checkCommand } from './check.js'
+import { ConfigError } from './config/load.js'
 import { DEMO_USAGE, demoInstructions, demoPorts, startDemo } from './demo.js'
+import { hashPasswordCommand, type PasswordInput } from './hash-password-command.js'
 import { createLogger } from './observability/logger.js'
 import { serve } from './server.js'
-import { describeSimulators, SIMULATE_USAGE, simulateConfig, startSimulators, UsageError } from './sim/simulate.js'
+import { describeSimulators, SIMULATE_USAGE, simulateConfig, startSimulators } from './sim/simulate.js'
+import { UsageError } from './usage-error.js'
 
 export interface CommandIo {
   readonly stdout: NodeJS.WritableStream
@@ -119,7 +121,11 @@ async function humanLogStream (stream: NodeJS.WritableStream): Promise<Destinati
   /* c8 ignore stop */
 }
 
-/** Runs a command; resolves to the process exit code. */
+/**
+ * Runs a command; resolves to the process exit code: 2 for a usage error
+ * or an invalid configuration (the same code as `check`), 1 for any other
+ * failure.
+ */
 export async function main (argv: readonly string[], io: CommandIo): Promise<number> {
   // `serve` is the default command: `campaign-ims-proxy --config FILE` serves.
   const isServeFlags = argv[0]?.startsWith('-') === true && argv[0] !== '--help'
@@ -135,6 +141,11 @@ export async function main (argv: readonly string[], io: CommandIo): Promise<num
     if (err instanceof UsageError) {
       io.stderr.write(`campaign-ims-proxy ${name}: ${err.message}\n`)
       return 2
+    }
+    if (err instanceof ConfigError) {
+      // The message names every problem by its key.
+      io.stderr.write(`campaign-ims-proxy ${name}: ${err.message}\n`)
+      return CHECK_EXIT.config
     }
     io.stderr.write(`campaign-ims-proxy ${name}: ${(err as Error).message}\n`)
     return 1

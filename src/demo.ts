@@ -10,8 +10,9 @@ import type { Logger } from 'pino'
 import { parseConfig } from './config/load.js'
 import type { Config } from './config/types.js'
 import { startServer, type RunningServer } from './server.js'
-import { SIMULATE_DEFAULTS, startSimulators, UsageError, type RunningSimulators } from './sim/simulate.js'
+import { SIMULATE_DEFAULTS, startSimulators, type RunningSimulators } from './sim/simulate.js'
 import { DEFAULT_OPERATORS, MESSAGE_CENTER_OPERATOR } from './sim/campaign.js'
+import { UsageError } from './usage-error.js'
 
 export const DEMO_DEFAULTS = { host: '127.0.0.1', proxyPort: 8080, adminPort: 9464, imsPort: 8081, campaignPort: 8082 } as const
 

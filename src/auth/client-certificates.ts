@@ -6,7 +6,7 @@
 import { X509Certificate } from 'node:crypto'
 import type { Socket } from 'node:net'
 import type { TLSSocket } from 'node:tls'
-import { normaliseSubject } from '../config/build.js'
+import { normaliseSubject } from '../config/subject.js'
 import type { ClientCertificateMatch } from '../config/types.js'
 
 export interface ClientIdentity {

@@ -1,5 +1,5 @@
 /**
- * Loading the configuration file (SPEC section 6): YAML, then `${ENV}`
+ * Loading the configuration file (docs/configuration.md): YAML, then `${ENV}`
  * interpolation, then the schema, then the rules between values. Every
  * problem is collected and reported in one ConfigError, in document order.
  */

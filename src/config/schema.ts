@@ -1,7 +1,7 @@
 /**
- * Defaults, limits and the JSON schema of the configuration file (SPEC
- * section 6). The schema checks shape and types; rules that relate several
- * values live in build.ts.
+ * Defaults, limits and the JSON schema of the configuration file
+ * (docs/configuration.md). The schema checks shape and types; rules that
+ * relate several values live in build.ts and its build-*.ts sections.
  */
 import { Ajv, type ErrorObject, type SchemaObject } from 'ajv'
 import { formatPath, type Problem } from './problems.js'

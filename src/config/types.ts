@@ -1,5 +1,5 @@
 /**
- * The validated, frozen configuration (SPEC section 6). Produced by
+ * The validated, frozen configuration (docs/configuration.md). Produced by
  * `loadConfig()`; everything downstream reads this shape only.
  */
 

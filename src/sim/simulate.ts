@@ -9,6 +9,7 @@ import { parse as parseYaml } from 'yaml'
 import { CampaignSimulator, DEFAULT_OPERATORS, type CampaignOperator } from './campaign.js'
 import { DEFAULT_IMS_EXPIRES_IN_SECONDS, ImsSimulator, type ImsClientRegistration } from './ims.js'
 import { TokenAuthority } from './ims-tokens.js'
+import { UsageError } from '../usage-error.js'
 
 export const SIMULATE_DEFAULTS = {
   host: '127.0.0.1',
@@ -30,10 +31,6 @@ export interface SimulateConfig {
     readonly faultStatus: 200 | 500
     readonly operators: readonly CampaignOperator[]
   }
-}
-
-export class UsageError extends Error {
-  override name = 'UsageError'
 }
 
 export const SIMULATE_USAGE = `Usage: campaign-ims-proxy simulate [options]

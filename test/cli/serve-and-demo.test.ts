@@ -90,9 +90,9 @@ t.test('`--config FILE` serves (serve is the default command) until shutdown', a
   t.notMatch(io.out(), /serve-test-secret/, 'the secret never appears in the logs')
 })
 
-t.test('an invalid configuration: every problem at once, exit 1', async t => {
+t.test('an invalid configuration: every problem at once, exit 2 (as check)', async t => {
   const io = captureIo({})
-  t.equal(await main(['serve', '--config', await configFile(YAML('not-a-port'))], io), 1, 'exit code 1')
+  t.equal(await main(['serve', '--config', await configFile(YAML('not-a-port'))], io), 2, 'exit code 2')
   t.match(io.err(), /^campaign-ims-proxy serve: invalid configuration \(.*proxy\.yaml\):\n {2}admin\.port: .*\n {2}campaign\.url: environment variable CAMPAIGN_URL is not set\n {2}ims\.tokenUrl: environment variable IMS_TOKEN_URL is not set\n/, 'names each problem by path')
 })
 

@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import t from 'tap'
 import { main } from '../../src/commands.js'
-import { describeSimulators, simulateConfig, SIMULATE_DEFAULTS, UsageError, type RunningSimulators } from '../../src/sim/simulate.js'
+import { describeSimulators, simulateConfig, SIMULATE_DEFAULTS, type RunningSimulators } from '../../src/sim/simulate.js'
+import { UsageError } from '../../src/usage-error.js'
 import { captureIo, waitForOutput } from '../fixtures/io.js'
 
 async function yamlFile (text: string): Promise<string> {

@@ -3,7 +3,7 @@
 // that fail while a small body is read, odd LogonResponses and subjects.
 import { PassThrough } from 'node:stream'
 import t from 'tap'
-import { normaliseSubject } from '../../src/config/build.js'
+import { normaliseSubject } from '../../src/config/subject.js'
 import { readAll } from '../../src/proxy/body.js'
 import { downstreamHeaders } from '../../src/proxy/headers.js'
 import { logonResponseSessionToken } from '../../src/proxy/token-rejection.js'

@@ -4,8 +4,8 @@
  * without echo (a terminal: typed twice), and prints its scrypt hash for
  * `integrations[].passwordHash`.
  */
-import { UsageError } from '../sim/simulate.js'
-import { hashPassword } from './passwords.js'
+import { hashPassword } from './auth/passwords.js'
+import { UsageError } from './usage-error.js'
 
 export const HASH_PASSWORD_USAGE = `Usage: campaign-ims-proxy hash-password
 

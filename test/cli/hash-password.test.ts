@@ -1,3 +1,4 @@
+// `campaign-ims-proxy hash-password`: piped or typed (twice, without echo) passwords, and its refusals.
 import { PassThrough } from 'node:stream'
 import t from 'tap'
 import { verifyPassword } from '../../src/auth/passwords.js'

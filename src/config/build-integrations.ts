@@ -1,0 +1,125 @@
+/**
+ * The `integrations` section: how each integration is recognised (login,
+ * networks, client certificates), its mode and what that mode requires;
+ * docs/configuration.md, Integrations and Validation rules.
+ */
+import { parsePasswordHash } from '../auth/passwords.js'
+import { type Accounts, checkAccountReference, NAME_RULE } from './build-accounts.js'
+import { type BuildContext, list, record, text } from './build-context.js'
+import type { Path } from './problems.js'
+import { DEFAULTS, NAME_PATTERN, PASSWORD_HASH_PREFIX } from './schema.js'
+import { normaliseSubject } from './subject.js'
+import type { ClientCertificateMatch, IntegrationConfig, ProxyListenConfig } from './types.js'
+
+/** What the integrations refer to from earlier sections. */
+export interface IntegrationsNeeds {
+  /** Client certificates need TLS with client certificates on. */
+  readonly listen: ProxyListenConfig
+  readonly accounts: Accounts
+}
+
+export function buildIntegrations (data: unknown, { listen, accounts }: IntegrationsNeeds, ctx: BuildContext): IntegrationConfig[] {
+  const { report } = ctx
+  const certificatesOf = certificateMatcher(listen, ctx)
+  const names = new Map<string, number>()
+  const logins = new Map<string, number>()
+  const unique = (seen: Map<string, number>, value: string | undefined, index: number, path: Path, what: string): void => {
+    if (value === undefined) return
+    const first = seen.get(value)
+    if (first === undefined) seen.set(value, index)
+    else report(path, `${what} "${value}" is already used by integrations[${first}]`)
+  }
+  return list(data).map((value, i): IntegrationConfig => {
+    const at = ['integrations', i]
+    const integration = record(value)
+    const name = text(integration.name)
+    const givenMode = integration.mode ?? DEFAULTS.integrationMode
+    const mode = givenMode === 'passthrough' ? 'passthrough' : 'ims'
+    const login = text(integration.login)
+    const passwordHash = text(integration.passwordHash)
+    const technicalAccount = text(integration.technicalAccount)
+    if (name !== undefined && !NAME_PATTERN.test(name)) report([...at, 'name'], NAME_RULE)
+    unique(names, name, i, [...at, 'name'], 'name')
+    unique(logins, login, i, [...at, 'login'], 'login')
+    const clientCertificates = certificatesOf(integration.clientCertificates, [...at, 'clientCertificates'], i)
+    if (login === undefined && list(integration.networks).length === 0 && clientCertificates.length === 0) {
+      report(at, `needs a login${mode === 'ims' ? ' (with passwordHash)' : ''}, networks or clientCertificates to recognise its callers`)
+    }
+    if (mode === 'passthrough') {
+      const unused = 'is not used in passthrough mode (calls are forwarded untouched): remove it, or set mode: ims'
+      if (passwordHash !== undefined) report([...at, 'passwordHash'], unused)
+      if (technicalAccount !== undefined) report([...at, 'technicalAccount'], unused)
+    } else if (givenMode === 'ims') {
+      // An unknown mode was reported by the schema; its requirements are unknown too.
+      if (technicalAccount === undefined) report([...at, 'technicalAccount'], 'is required in ims mode: it names the technical account whose token is injected')
+      checkAccountReference(accounts, technicalAccount, [...at, 'technicalAccount'], ctx)
+      if (login !== undefined && passwordHash === undefined) {
+        report([...at, 'passwordHash'], 'is required with a login in ims mode: create it with `campaign-ims-proxy hash-password`')
+      }
+      if (passwordHash !== undefined && login === undefined) report([...at, 'passwordHash'], 'is set without a login')
+      const hashProblem = passwordHash === undefined ? undefined : passwordHashProblem(passwordHash)
+      if (hashProblem !== undefined) report([...at, 'passwordHash'], hashProblem)
+    }
+    return {
+      name: name ?? '',
+      mode,
+      login,
+      passwordHash,
+      networks: ctx.networksOf(integration.networks, [...at, 'networks']),
+      clientCertificates,
+      technicalAccount,
+    }
+  })
+}
+
+/**
+ * What is wrong with a configured hash, checked as a Logon would read it so
+ * that a malformed one is refused at load rather than at the first Logon.
+ * The message never carries the hash.
+ */
+function passwordHashProblem (passwordHash: string): string | undefined {
+  if (!passwordHash.startsWith(PASSWORD_HASH_PREFIX)) {
+    return `must be a hash printed by \`campaign-ims-proxy hash-password\` (starting with ${PASSWORD_HASH_PREFIX})`
+  }
+  try {
+    parsePasswordHash(passwordHash)
+    return undefined
+  } catch (err) {
+    return (err as Error).message
+  }
+}
+
+type CertificatesOf = (value: unknown, path: Path, index: number) => ClientCertificateMatch[]
+
+/** Reads an integration's `clientCertificates`; each certificate may identify one integration only. */
+function certificateMatcher (listen: ProxyListenConfig, { report }: BuildContext): CertificatesOf {
+  const certificates = new Map<string, number>()
+  return (value, path, index) => list(value).flatMap((item, j): ClientCertificateMatch[] => {
+    const entry = record(item)
+    const subject = text(entry.subject)
+    const sha256 = text(entry.sha256)
+    if ((subject === undefined) === (sha256 === undefined)) {
+      report([...path, j], 'needs exactly one of subject (e.g. "CN=crm-sync,O=Acme") or sha256 (the certificate\'s SHA-256 fingerprint)')
+      return []
+    }
+    if (listen.tls === undefined || listen.tls.clientCertificates === 'none') {
+      report([...path, j], 'needs listen.tls with clientCertificates: request or require (client certificates are only seen over mTLS)')
+    }
+    let match: ClientCertificateMatch
+    if (sha256 !== undefined) {
+      const hex = sha256.replace(/:/g, '').toUpperCase()
+      if (!/^[0-9A-F]{64}$/.test(hex)) {
+        report([...path, j, 'sha256'], 'must be a SHA-256 fingerprint: 64 hexadecimal digits, colons allowed (openssl x509 -noout -fingerprint -sha256)')
+        return []
+      }
+      match = { sha256: hex.match(/../g)?.join(':') as string }
+    } else {
+      match = { subject: normaliseSubject(subject as string) }
+    }
+    const key = JSON.stringify(match)
+    const first = certificates.get(key)
+    if (first !== undefined && first !== index) report([...path, j], `identifies integrations[${first}] already`)
+    certificates.set(key, index)
+    return [match]
+  })
+}

@@ -1,0 +1,28 @@
+/** The `limits` section: sizes and timeouts, each bounded by the next larger one (docs/configuration.md, Network and limits). */
+import { type BuildContext, number, record } from './build-context.js'
+import { DEFAULTS, MIN_HEAD_BYTES } from './schema.js'
+import type { LimitsConfig } from './types.js'
+
+export function buildLimits (data: unknown, { report, sizeOf }: BuildContext): LimitsConfig {
+  const limits = record(data)
+  const maxBodyBytes = sizeOf(limits.maxBodyBytes, 'maxBodyBytes')
+  const replayLimitBytes = sizeOf(limits.replayLimitBytes, 'replayLimitBytes')
+  const headBytes = sizeOf(limits.headBytes, 'headBytes')
+  if (replayLimitBytes > maxBodyBytes) report(['limits', 'replayLimitBytes'], `must not exceed limits.maxBodyBytes (${maxBodyBytes})`)
+  if (headBytes < MIN_HEAD_BYTES) report(['limits', 'headBytes'], `must be at least ${MIN_HEAD_BYTES} (1 KiB)`)
+  if (headBytes > replayLimitBytes) report(['limits', 'headBytes'], `must not exceed limits.replayLimitBytes (${replayLimitBytes})`)
+  const maxHeaderBytes = sizeOf(limits.maxHeaderBytes, 'maxHeaderBytes')
+  const requestTimeoutSeconds = number(limits.requestTimeoutSeconds, DEFAULTS.limits.requestTimeoutSeconds)
+  const headersTimeoutSeconds = number(limits.headersTimeoutSeconds, DEFAULTS.limits.headersTimeoutSeconds)
+  if (headersTimeoutSeconds > requestTimeoutSeconds) report(['limits', 'headersTimeoutSeconds'], `must not exceed limits.requestTimeoutSeconds (${requestTimeoutSeconds})`)
+  return {
+    maxBodyBytes,
+    replayLimitBytes,
+    headBytes,
+    maxHeaderBytes,
+    maxConcurrentRequests: number(limits.maxConcurrentRequests, DEFAULTS.limits.maxConcurrentRequests),
+    requestTimeoutSeconds,
+    headersTimeoutSeconds,
+    keepAliveTimeoutSeconds: number(limits.keepAliveTimeoutSeconds, DEFAULTS.limits.keepAliveTimeoutSeconds),
+  }
+}
