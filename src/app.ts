@@ -7,14 +7,23 @@ import { readFileSync } from 'node:fs'
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify'
 import { readSecret } from './config/secret.js'
 import type { Config, TlsConfig } from './config/types.js'
+import type { Logger } from 'pino'
 import type { Inventory } from './observability/inventory.js'
+import { accessLogger } from './observability/logger.js'
 import type { ProxyMetrics } from './observability/metrics.js'
 import { proxyPlugin, type ProxyControl, type TokenSource } from './proxy/plugin.js'
+import { SOAP_CONTENT_TYPE } from './soap/envelope.js'
+import { PROXY_FAULTS, proxyFaultBody } from './soap/faults.js'
 
 /** How often the server looks for requests past limits.requestTimeoutSeconds or headersTimeoutSeconds. */
 export const TIMEOUT_CHECK_INTERVAL_MS = 1000
 /** A client-supplied X-Request-Id is echoed only when it looks like an id (bounded, no control characters). */
 const REQUEST_ID = /^[\w.:-]{1,128}$/
+
+/** The part of a reply a fault needs (frameworkErrors' reply is typed for no route). */
+interface FaultReply {
+  code (status: number): { type (contentType: string): { send (body: string): unknown } }
+}
 
 export interface AppDependencies {
   readonly config: Config
@@ -49,10 +58,17 @@ export async function buildApp ({ config, tokens, logger, metrics, inventory, co
     return503OnClosing: true,
     forceCloseConnections: 'idle',
     routerOptions: { ignoreDuplicateSlashes: false },
+    // A request Fastify cannot route (a malformed percent-encoding): a client fault, in the proxy's shape.
+    frameworkErrors: (_error, request, reply) => {
+      (reply as unknown as FaultReply).code(PROXY_FAULTS.badRequest.status).type(SOAP_CONTENT_TYPE).send(proxyFaultBody('badRequest', request.id))
+    },
   }) as unknown as FastifyInstance
   app.server.headersTimeout = limits.headersTimeoutSeconds * 1000
-  app.addHook('onSend', async (request, reply) => { reply.header('x-request-id', request.id) })
-  await app.register(proxyPlugin, { config, tokens, sessionSecret, metrics, inventory, control, ...(now === undefined ? {} : { now }) })
+  app.addHook('onSend', (request, reply, payload, done) => {
+    reply.header('x-request-id', request.id)
+    done(null, payload)
+  })
+  await app.register(proxyPlugin, { config, tokens, sessionSecret, metrics, inventory, accessLog: accessLogger(logger as Logger), control, ...(now === undefined ? {} : { now }) })
   return app
 }
 

@@ -6,8 +6,7 @@
  * `xtk:session#GetUserInfo` for the operator the account maps to), and
  * prints a table. The exit code names the first problem's kind.
  */
-import { readFileSync } from 'node:fs'
-import { Pool } from 'undici'
+import { CampaignClient, campaignPool } from './campaign/client.js'
 import { ConfigError, loadConfig } from './config/load.js'
 import { readSecret } from './config/secret.js'
 import type { Config, TechnicalAccountConfig } from './config/types.js'
@@ -60,9 +59,6 @@ interface AccountResult {
   readonly reason?: string
 }
 
-const GET_USER_INFO = '<SOAP-ENV:Envelope xmlns:SOAP-ENV="http://schemas.xmlsoap.org/soap/envelope/" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">' +
-  '<SOAP-ENV:Body><m:GetUserInfo xmlns:m="urn:xtk:session"><sessiontoken xsi:type="xsd:string"/></m:GetUserInfo></SOAP-ENV:Body></SOAP-ENV:Envelope>'
-
 export async function checkCommand (configPath: string, env: Readonly<Record<string, string | undefined>>, out: NodeJS.WritableStream, now: () => number = Date.now): Promise<number> {
   let config: Config
   try {
@@ -75,23 +71,15 @@ export async function checkCommand (configPath: string, env: Readonly<Record<str
   }
   out.write(`Configuration ${configPath}: valid. Campaign ${config.campaign.url}, IMS ${config.ims.tokenUrl}\n\n`)
   const transport = createUndiciTransport(config.ims)
-  const campaign = new Pool(config.campaign.url, {
-    connections: 2,
-    headersTimeout: config.campaign.timeoutSeconds * 1000,
-    bodyTimeout: config.campaign.timeoutSeconds * 1000,
-    connect: {
-      timeout: config.campaign.connectTimeoutSeconds * 1000,
-      rejectUnauthorized: true,
-      ...(config.campaign.caFile === undefined ? {} : { ca: readFileSync(config.campaign.caFile) }),
-    },
-  })
+  const pool = campaignPool(config.campaign, 2)
+  const campaign = new CampaignClient(pool)
   const results: AccountResult[] = []
   try {
     for (const account of config.technicalAccounts.values()) {
       results.push(await checkAccount(account, config, transport.requestToken, campaign, now))
     }
   } finally {
-    await Promise.allSettled([transport.close(), campaign.close()])
+    await Promise.allSettled([transport.close(), pool.close()])
   }
   out.write(table(results))
   const failed = results.filter(r => r.kind !== 'ok')
@@ -102,7 +90,7 @@ export async function checkCommand (configPath: string, env: Readonly<Record<str
   return first === undefined ? CHECK_EXIT.ok : CHECK_EXIT[first.kind]
 }
 
-async function checkAccount (account: TechnicalAccountConfig, config: Config, requestToken: ReturnType<typeof createUndiciTransport>['requestToken'], campaign: Pool, now: () => number): Promise<AccountResult> {
+async function checkAccount (account: TechnicalAccountConfig, config: Config, requestToken: ReturnType<typeof createUndiciTransport>['requestToken'], campaign: CampaignClient, now: () => number): Promise<AccountResult> {
   const name = account.name
   let secret: string
   try {
@@ -144,27 +132,21 @@ async function checkAccount (account: TechnicalAccountConfig, config: Config, re
   let build: string | undefined
   let operator: string | undefined
   try {
-    const redir = await campaign.request({ path: '/r/test', method: 'GET' })
-    const redirText = await redir.body.text()
-    build = attribute(redirText, 'redir', 'build')
-    if (redir.statusCode !== 200 || build === undefined) return { ...withToken, kind: 'campaignUnavailable', reason: `GET ${config.campaign.url}/r/test answered HTTP ${redir.statusCode} without a build: is campaign.url the Campaign instance?` }
-    const info = await campaign.request({
-      path: '/nl/jsp/soaprouter.jsp',
-      method: 'POST',
-      headers: { 'content-type': 'text/xml; charset=utf-8', soapaction: 'xtk:session#GetUserInfo', authorization: `Bearer ${token}` },
-      body: GET_USER_INFO,
-    })
-    const infoText = await info.body.text()
+    const redir = await campaign.redir()
+    build = attribute(redir.text, 'redir', 'build')
+    if (redir.status !== 200 || build === undefined) return { ...withToken, kind: 'campaignUnavailable', reason: `GET ${config.campaign.url}/r/test answered HTTP ${redir.status} without a build: is campaign.url the Campaign instance?` }
+    const info = await campaign.getUserInfo(token)
+    const infoText = info.text
     const fault = faultString(infoText)
     if (fault !== undefined) {
       return {
         ...withToken,
         build,
         kind: 'campaignRefused',
-        reason: `Campaign refused the technical account's token (HTTP ${info.statusCode}: ${fault}): add the credential to the Campaign product profile in the Admin Console, and check that the instance accepts IMS technical accounts (Campaign v8.5+)`,
+        reason: `Campaign refused the technical account's token (HTTP ${info.status}: ${fault}): add the credential to the Campaign product profile in the Admin Console, and check that the instance accepts IMS technical accounts (Campaign v8.5+)`,
       }
     }
-    if (info.statusCode !== 200) return { ...withToken, build, kind: 'campaignUnavailable', reason: `Campaign answered xtk:session#GetUserInfo with HTTP ${info.statusCode} and no SOAP answer: try again later, or check campaign.url` }
+    if (info.status !== 200) return { ...withToken, build, kind: 'campaignUnavailable', reason: `Campaign answered xtk:session#GetUserInfo with HTTP ${info.status} and no SOAP answer: try again later, or check campaign.url` }
     /* c8 ignore next -- Campaign's GetUserInfo always names the operator */
     operator = attribute(infoText, 'userInfo', 'login') ?? '(not in the answer)'
   } catch (err) {

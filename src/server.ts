@@ -1,7 +1,7 @@
 /**
  * Process concerns only: config -> logger -> token provider -> apps ->
  * listen, reload (SIGHUP or a change of the configuration file), and a
- * graceful close. The only module that reads the environment.
+ * graceful close. The environment it reads is given by the CLI (cli.ts).
  */
 import { createHash } from 'node:crypto'
 import { watch, type FSWatcher } from 'node:fs'

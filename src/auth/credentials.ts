@@ -1,12 +1,14 @@
 /**
- * Where a legacy client carries its session (reference section 2): the
+ * Where a legacy client carries its session (docs/legacy-sessions.md): the
  * first SOAP parameter, `X-Session-Token`, the `__sessiontoken` cookie (as
  * an HTTP header or as the SOAP Header `<Cookie>`), and the security token
  * in `X-Security-Token` (header or SOAP Header element).
  */
 import type { IncomingHttpHeaders } from 'node:http'
 import type { SoapLocation } from '../soap/locate.js'
-import { SESSION_COOKIE } from './headers.js'
+
+/** The cookie Campaign's web clients carry the session token in. */
+export const SESSION_COOKIE = '__sessiontoken'
 
 export interface PresentedCredentials {
   /** The first non-empty session token found, '' when none. */

@@ -1,5 +1,5 @@
 /**
- * Inbound identity by network address (SPEC section 2, step 5): the socket
+ * Inbound identity by network address (docs/architecture.md#identity-order): the socket
  * address, or the client address named in `X-Forwarded-For` when the
  * socket belongs to a configured trusted proxy.
  */

@@ -1,6 +1,6 @@
 /**
  * The errors the token provider hands to its callers. The proxy maps both to
- * a 503 with `Retry-After` (SPEC section 5); their messages name the
+ * a 503 with `Retry-After` (docs/architecture.md#faults); their messages name the
  * technical account and never carry a secret or a token.
  */
 

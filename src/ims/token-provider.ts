@@ -1,5 +1,5 @@
 /**
- * IMS token provider (SPEC section 5): one token per technical account,
+ * IMS token provider (docs/architecture.md#token-lifecycle): one token per technical account,
  * fetched at start-up, refreshed in the background before it expires,
  * single flight per account, capped exponential backoff on every failure.
  *

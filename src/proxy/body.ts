@@ -1,8 +1,8 @@
 /**
- * The two body paths of SPEC section 3: a body up to the replay limit is
- * read whole, rewritten in memory and sent as one buffer; a larger one has
- * only its head read (and rewritten) and the rest streamed, so memory per
- * request does not grow with the body.
+ * The two body paths (docs/architecture.md#body-paths): a body up to the
+ * replay limit is read whole, rewritten in memory and sent as one buffer;
+ * a larger one has only its head read (and rewritten) and the rest
+ * streamed, so memory per request does not grow with the body.
  *
  * Reading and rewriting are two steps: identity is decided from the
  * located elements in between (a Logon answered locally, a passthrough
@@ -10,8 +10,10 @@
  */
 import { Readable } from 'node:stream'
 import type { IncomingMessage } from 'node:http'
+import { gathered, joined, readAll, readUpTo } from '../io/streams.js'
 import { emptyRanges, locateSoap, readSoapHead, type ByteRange, type SoapLocation } from '../soap/locate.js'
 import { ProxyFault } from '../soap/faults.js'
+import { BodyTooLargeError } from './errors.js'
 
 export interface BodyLimits {
   readonly maxBodyBytes: number
@@ -40,52 +42,32 @@ export function credentialRanges (location: SoapLocation): ByteRange[] {
   return ranges
 }
 
-/** Raised inside the upstream body stream when a body without Content-Length grows past the limit. */
-export class BodyTooLargeError extends Error {
-  override name = 'BodyTooLargeError'
-}
-
 /**
  * Reads the request body: whole up to the replay limit, else its head.
  * Throws ProxyFault for input it refuses (nothing has been forwarded then).
  */
 export async function readRequestBody (source: IncomingMessage, declaredLength: number | undefined, limits: BodyLimits): Promise<ReadBody> {
   if (declaredLength !== undefined && declaredLength > limits.maxBodyBytes) throw new ProxyFault('tooLarge')
-  if (declaredLength !== undefined && declaredLength <= limits.replayLimitBytes) {
-    // The common case (a SOAP call of a few KiB with Content-Length): plain events, cheaper than an async iterator.
-    const buffer = await readAll(source)
-    const result = locateSoap(buffer, true)
-    /* c8 ignore next -- a complete body is either found or refused by locateSoap */
-    if (result.kind !== 'found') throw new ProxyFault('noMethod')
-    return { kind: 'whole', buffer, location: result.location }
-  }
-  const chunks = source[Symbol.asyncIterator]() as AsyncIterator<Buffer>
-  const buffered: Buffer[] = []
-  let size = 0
-  if (declaredLength === undefined || declaredLength <= limits.replayLimitBytes) {
-    for (;;) {
-      const next = await chunks.next()
-      if (next.done === true) {
-        const buffer = Buffer.concat(buffered, size)
-        const result = locateSoap(buffer, true)
-        /* c8 ignore next -- a complete body is either found or refused by locateSoap */
-        if (result.kind !== 'found') throw new ProxyFault('noMethod')
-        return { kind: 'whole', buffer, location: result.location }
-      }
-      buffered.push(next.value)
-      size += next.value.length
-      if (size > limits.replayLimitBytes) break
-    }
-  }
-  const rest: AsyncIterable<Buffer> = { [Symbol.asyncIterator]: () => chunks }
-  const { head, location, rest: after } = await readSoapHead(prepend(buffered, rest), limits.headBytes)
-  return { kind: 'head', head, rest: after, declaredLength, location }
+  // The common case (a SOAP call of a few KiB with Content-Length): plain events, cheaper than an async iterator.
+  if (declaredLength !== undefined && declaredLength <= limits.replayLimitBytes) return whole(await readAll(source))
+  const iterator = source[Symbol.asyncIterator]() as AsyncIterator<Buffer>
+  const into = gathered()
+  if (declaredLength === undefined && await readUpTo(iterator, limits.replayLimitBytes + 1, into)) return whole(joined(into))
+  const { head, location, rest } = await readSoapHead({ [Symbol.asyncIterator]: () => iterator }, limits.headBytes, undefined, into)
+  return { kind: 'head', head, rest, declaredLength, location }
+}
+
+function whole (buffer: Buffer): ReadBody {
+  const result = locateSoap(buffer, true)
+  /* c8 ignore next -- a complete body is either found or refused by locateSoap */
+  if (result.kind !== 'found') throw new ProxyFault('noMethod')
+  return { kind: 'whole', buffer, location: result.location }
 }
 
 /** The body to send upstream with `ranges` emptied (none: byte for byte). */
 export function outgoingBody (read: ReadBody, ranges: readonly ByteRange[], maxBodyBytes: number): OutgoingBody {
   if (read.kind === 'whole') {
-    const body = emptyRanges(read.buffer, ranges)
+    const body = ranges.length === 0 ? read.buffer : emptyRanges(read.buffer, ranges)
     return { body, length: body.length }
   }
   const head = emptyRanges(read.head, ranges)
@@ -93,33 +75,6 @@ export function outgoingBody (read: ReadBody, ranges: readonly ByteRange[], maxB
     body: Readable.from(bounded(head, read.rest, maxBodyBytes), { objectMode: false }),
     length: read.declaredLength === undefined ? undefined : read.declaredLength - (read.head.length - head.length),
   }
-}
-
-/** Every byte of a readable stream (its length is already bounded by the caller). */
-export function readAll (source: NodeJS.ReadableStream): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = []
-    let size = 0
-    const onData = (chunk: Buffer): void => { chunks.push(chunk); size += chunk.length }
-    const cleanup = (): void => {
-      source.off('data', onData)
-      source.off('end', onEnd)
-      source.off('error', onError)
-      source.off('close', onClose)
-    }
-    const onEnd = (): void => { cleanup(); resolve(chunks.length === 1 ? chunks[0] as Buffer : Buffer.concat(chunks, size)) }
-    const onError = (err: Error): void => { cleanup(); reject(err) }
-    const onClose = (): void => { cleanup(); reject(Object.assign(new Error('the stream closed before its end'), { code: 'ECONNRESET' })) }
-    source.on('data', onData)
-    source.once('end', onEnd)
-    source.once('error', onError)
-    source.once('close', onClose)
-  })
-}
-
-async function * prepend (first: readonly Buffer[], rest: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
-  yield * first
-  yield * rest
 }
 
 async function * bounded (head: Buffer, rest: AsyncIterable<Buffer>, limit: number): AsyncGenerator<Buffer> {

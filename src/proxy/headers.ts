@@ -1,10 +1,11 @@
 /**
- * Upstream request headers, built deliberately (SPEC section 3): nothing
+ * Upstream request headers, built deliberately (docs/architecture.md#rewriting-rules): nothing
  * that identifies the legacy session reaches Campaign, hop-by-hop headers
  * never cross the proxy, and the caller's address travels in
  * `X-Forwarded-For`.
  */
 import type { IncomingHttpHeaders } from 'node:http'
+import { SESSION_COOKIE } from '../auth/credentials.js'
 
 /**
  * Hop-by-hop headers (RFC 9110 section 7.6.1) plus `expect` (the proxy
@@ -12,9 +13,8 @@ import type { IncomingHttpHeaders } from 'node:http'
  * `proxy-*` header.
  */
 const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'te', 'trailer', 'transfer-encoding', 'upgrade', 'expect'])
-/** Where a legacy client carries credentials in HTTP headers (reference section 2). */
+/** Where a legacy client carries credentials in HTTP headers (docs/legacy-sessions.md). */
 const CREDENTIAL_HEADERS = ['authorization', 'x-session-token', 'x-security-token'] as const
-export const SESSION_COOKIE = '__sessiontoken'
 
 /** The Cookie header without the named cookie; undefined when nothing else is left. Other cookies keep their bytes. */
 export function removeCookie (cookieHeader: string, name: string): string | undefined {
@@ -27,6 +27,8 @@ export function removeCookie (cookieHeader: string, name: string): string | unde
 }
 
 export interface UpstreamHeaderOptions {
+  /** Campaign's host (and port): the Host header it gets, whatever the client sent. */
+  readonly host: string
   /** The socket peer's address, appended to `X-Forwarded-For` (RFC 7239 section 5.2 practice). */
   readonly peer: string
   /** Whether the peer is a trusted proxy whose `X-Forwarded-For` is kept and extended; otherwise it is replaced. */
@@ -35,20 +37,19 @@ export interface UpstreamHeaderOptions {
   readonly authorization: string | undefined
   /** Exact length of a rewritten body; undefined keeps what the client sent. */
   readonly contentLength: number | undefined
-  /** The client's Content-Type, restored verbatim (reply-from reduces it to the bare media type). */
-  readonly contentType: string | undefined
 }
 
-/** Builds the upstream headers from reply-from's copy of the client headers. */
+/** Builds the upstream headers from the client's. */
 export function upstreamHeaders (headers: IncomingHttpHeaders, options: UpstreamHeaderOptions): IncomingHttpHeaders {
-  const out: IncomingHttpHeaders = {}
-  for (const [name, value] of Object.entries(headers)) {
-    if (value === undefined || HOP_BY_HOP.has(name) || name.startsWith('proxy-')) continue
+  const named = connectionNamed(headers.connection)
+  const out: IncomingHttpHeaders = { host: options.host }
+  for (const name in headers) {
+    const value = headers[name]
+    if (value === undefined || name === 'host' || HOP_BY_HOP.has(name) || name.startsWith('proxy-') || (named !== undefined && named.includes(name))) continue
     out[name] = value
   }
   const previous = options.isPeerTrusted ? headerText(headers['x-forwarded-for']) : undefined
   out['x-forwarded-for'] = previous === undefined || previous === '' ? options.peer : `${previous}, ${options.peer}`
-  if (options.contentType !== undefined) out['content-type'] = options.contentType
   if (options.contentLength !== undefined) out['content-length'] = String(options.contentLength)
   if (options.authorization !== undefined) {
     for (const name of CREDENTIAL_HEADERS) delete out[name]
@@ -74,12 +75,19 @@ function headerText (value: string | string[] | undefined): string | undefined {
  * proxy, not the proxy's to the client, and are dropped; Node frames the
  * client response itself.
  */
-export function downstreamHeaders (headers: Readonly<Record<string, unknown>>): Record<string, unknown> {
-  const named = typeof headers.connection === 'string' ? headers.connection.split(',').map(h => h.trim().toLowerCase()) : []
-  const out: Record<string, unknown> = {}
-  for (const [name, value] of Object.entries(headers)) {
-    if (HOP_BY_HOP.has(name) || name.startsWith('proxy-') || named.includes(name)) continue
-    out[name] = value
+export function downstreamHeaders (headers: IncomingHttpHeaders): IncomingHttpHeaders {
+  const named = connectionNamed(headers.connection)
+  const out: IncomingHttpHeaders = {}
+  for (const name in headers) {
+    if (HOP_BY_HOP.has(name) || name.startsWith('proxy-') || (named !== undefined && named.includes(name))) continue
+    out[name] = headers[name]
   }
   return out
+}
+
+/** The header names a `Connection` header lists (hop-by-hop too, RFC 9110 section 7.6.1). */
+function connectionNamed (connection: string | string[] | undefined): string[] | undefined {
+  if (typeof connection !== 'string') return undefined
+  const names = connection.toLowerCase().split(',').map(h => h.trim())
+  return names.length === 1 && (names[0] === 'keep-alive' || names[0] === 'close') ? undefined : names
 }

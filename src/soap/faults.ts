@@ -26,6 +26,9 @@ export const PROXY_FAULTS = {
   internal: { status: 500, code: 'Server', message: 'PRX-000013 The proxy failed to process the request.' },
   tooManyRequests: { status: 429, code: 'Server', message: 'PRX-000014 Too many requests of this integration are in progress. Retry later.' },
   contentEncoding: { status: 415, code: 'Client', message: 'PRX-000006 Compressed request bodies (Content-Encoding) are not accepted: send the SOAP envelope uncompressed.' },
+  badRequest: { status: 400, code: 'Client', message: 'PRX-000008 The request is malformed.' },
+  invalidMediaType: { status: 415, code: 'Client', message: 'PRX-000009 The Content-Type header is not a valid media type.' },
+  badPath: { status: 400, code: 'Client', message: 'PRX-000007 The request path is not accepted: send it without dot segments, backslashes or an absolute URL.' },
 } as const satisfies Record<string, ProxyFaultDef>
 
 export type ProxyFaultName = keyof typeof PROXY_FAULTS
@@ -36,11 +39,14 @@ export class ProxyFault extends Error {
   readonly fault: ProxyFaultName
   /** What exactly was wrong, for the client's fault `<detail>` (never a secret or an internal address). */
   readonly detail: string | undefined
+  /** Sent as `Retry-After` when set. */
+  readonly retryAfterSeconds: number | undefined
 
-  constructor (fault: ProxyFaultName, options: { cause?: unknown, detail?: string } = {}) {
+  constructor (fault: ProxyFaultName, options: { cause?: unknown, detail?: string, retryAfterSeconds?: number } = {}) {
     super(options.detail ?? PROXY_FAULTS[fault].message, options.cause === undefined ? undefined : { cause: options.cause })
     this.fault = fault
     this.detail = options.detail
+    this.retryAfterSeconds = options.retryAfterSeconds
   }
 }
 

@@ -3,8 +3,8 @@
  * (the method's first parameter, the SOAP Header `Cookie` and
  * `X-Security-Token`), as byte ranges, and empties them.
  *
- * Why a hand-written scanner rather than an XML parser: SPEC section 3 wants
- * every other byte forwarded identically (prefixes, whitespace, comments,
+ * Why a hand-written scanner rather than an XML parser: the rewriting rules
+ * (docs/architecture.md#rewriting-rules) want every other byte forwarded identically (prefixes, whitespace, comments,
  * CDATA, attribute order, encoding), which rules out parse-and-serialise, and
  * the parsers at hand (fast-xml-parser) do not report byte offsets. A
  * forward-only scan also stops as soon as the method's first parameters are

@@ -1,6 +1,6 @@
 /**
- * The Logon/Logoff answers the proxy gives for its own sessions (SPEC
- * section 4), shaped like Campaign's so acc-js-sdk 1.2.0's strict parser
+ * The Logon/Logoff answers the proxy gives for its own sessions
+ * (docs/legacy-sessions.md), shaped like Campaign's so acc-js-sdk 1.2.0's strict parser
  * accepts them: `SOAP-ENV:` envelope, unprefixed `LogonResponse`,
  * `pstrSessionToken`, `pSessionInfo` (`<sessionInfo>` with `<serverInfo>`
  * and `<userInfo>`), `pstrSecurityToken`.

@@ -43,7 +43,7 @@ function assertExactBytes (t: Test, s: ProxyStack, sent: readonly SentRequest[],
   for (const request of received) {
     const original = queue.get(String(request.headers.soapaction))?.shift()
     if (original === undefined) continue
-    // SPEC 3: the session token and the SOAP Header Cookie / X-Security-Token are emptied, every other byte kept.
+    // Rewriting rules: the session token and the SOAP Header Cookie / X-Security-Token are emptied, every other byte kept.
     const expected = emptied
       ? original.body.toString('latin1').replace(/(<sessiontoken xsi:type="xsd:string">)[^<]*(<\/sessiontoken>)/, '$1$2').replace(/<Cookie>[^<]*<\/Cookie>/, '<Cookie></Cookie>').replace(/<X-Security-Token>[^<]*<\/X-Security-Token>/, '<X-Security-Token></X-Security-Token>')
       : original.body.toString('latin1')

@@ -5,7 +5,7 @@ import t from 'tap'
 import type { IntegrationConfig } from '../../src/config/types.js'
 import { Inventory, MAX_METHODS_PER_ENTRY, MAX_UNKNOWN_CALLERS } from '../../src/observability/inventory.js'
 import { MAX_METHOD_LABELS, ProxyMetrics } from '../../src/observability/metrics.js'
-import { readResponseHead } from '../../src/proxy/token-rejection.js'
+import { gathered, joined, readUpTo } from '../../src/io/streams.js'
 
 const CRM: IntegrationConfig = { name: 'crm', mode: 'passthrough', login: 'crm', passwordHash: undefined, networks: [], clientCertificates: [], technicalAccount: undefined }
 
@@ -45,13 +45,15 @@ t.test('the inventory bounds unknown callers and methods, and lists silent integ
   t.same(inventory.report().integrations, [], 'a removed integration leaves the inventory')
 })
 
-t.test('the head reader streams the rest of a large body in order', async t => {
+t.test('readUpTo stops at the chunk that crosses the limit and leaves the rest unread', async t => {
   const chunks = Array.from({ length: 6 }, (_, i) => Buffer.alloc(30, 65 + i))
-  const head = await readResponseHead(Readable.from(chunks), 64)
-  t.equal(head.complete, false, 'a body over the limit is not complete')
-  const out: Buffer[] = []
-  for await (const chunk of head.body as Readable) out.push(chunk as Buffer)
-  t.same(Buffer.concat(out), Buffer.concat(chunks), 'every byte comes out, in order')
-  const small = await readResponseHead(Readable.from([Buffer.from('ab'), Buffer.from('cd')]), 64)
-  t.same(small, { complete: true, body: Buffer.from('abcd') }, 'a small body is read whole')
+  const iterator = Readable.from(chunks)[Symbol.asyncIterator]() as AsyncIterator<Buffer>
+  const into = gathered()
+  t.equal(await readUpTo(iterator, 64, into), false, 'a body over the limit has not ended')
+  t.same([into.size, into.chunks.length], [90, 3], 'three chunks of 30 bytes: the third crosses 64')
+  t.equal(await readUpTo(iterator, 1000, into), true, 'reading on to the end says so')
+  t.same(joined(into), Buffer.concat(chunks), 'every byte, in order')
+  const small = gathered()
+  t.equal(await readUpTo(Readable.from([Buffer.from('ab')])[Symbol.asyncIterator]() as AsyncIterator<Buffer>, 64, small), true, 'a small body ends within the limit')
+  t.equal(joined(small).toString(), 'ab', 'and is joined without a copy')
 })

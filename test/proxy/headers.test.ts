@@ -10,7 +10,7 @@ t.test('removeCookie drops only the named cookie', async t => {
 
 t.test('authenticated requests lose every legacy credential and gain the bearer', async t => {
   const headers = upstreamHeaders({
-    host: 'campaign.example',
+    host: 'proxy.example:8080',
     authorization: 'Basic Zm9vOmJhcg==',
     'x-session-token': '___abc',
     'x-security-token': '@def',
@@ -23,9 +23,9 @@ t.test('authenticated requests lose every legacy credential and gain the bearer'
     te: 'trailers',
     soapaction: 'xtk:session#GetOption',
     'x-forwarded-for': '6.6.6.6',
-    'content-type': 'text/xml',
-  }, { peer: '10.1.2.3', isPeerTrusted: false, authorization: 'Bearer tok', contentLength: 42, contentType: 'text/xml; charset=utf-8' })
-  t.same(headers, {
+    'content-type': 'text/xml; charset=utf-8',
+  }, { host: 'campaign.example', peer: '10.1.2.3', isPeerTrusted: false, authorization: 'Bearer tok', contentLength: 42 })
+  t.strictSame(headers, {
     host: 'campaign.example',
     soapaction: 'xtk:session#GetOption',
     'x-forwarded-for': '10.1.2.3',
@@ -33,7 +33,7 @@ t.test('authenticated requests lose every legacy credential and gain the bearer'
     'content-length': '42',
     cookie: 'lang=fr',
     authorization: 'Bearer tok',
-  }, 'exactly the expected headers')
+  }, 'exactly the expected headers: Campaign\'s Host, the client\'s Content-Type verbatim')
 })
 
 t.test('passthrough keeps credentials; trusted peers extend X-Forwarded-For', async t => {
@@ -42,13 +42,19 @@ t.test('passthrough keeps credentials; trusted peers extend X-Forwarded-For', as
     cookie: '__sessiontoken=___abc',
     'x-forwarded-for': '198.51.100.7',
     'content-length': '10',
-  }, { peer: '10.0.0.5', isPeerTrusted: true, authorization: undefined, contentLength: undefined, contentType: undefined })
-  t.same(headers, {
+  }, { host: 'c', peer: '10.0.0.5', isPeerTrusted: true, authorization: undefined, contentLength: undefined })
+  t.strictSame(headers, {
+    host: 'c',
     authorization: 'Bearer clients-own',
     cookie: '__sessiontoken=___abc',
     'x-forwarded-for': '198.51.100.7, 10.0.0.5',
     'content-length': '10',
   }, 'credentials untouched, the peer appended to the chain')
-  const onlyCookie = upstreamHeaders({ cookie: '__sessiontoken=___abc', 'x-forwarded-for': '' }, { peer: '::1', isPeerTrusted: true, authorization: 'Bearer t', contentLength: undefined, contentType: undefined })
-  t.same(onlyCookie, { 'x-forwarded-for': '::1', authorization: 'Bearer t' }, 'a cookie header left empty is dropped')
+  const onlyCookie = upstreamHeaders({ cookie: '__sessiontoken=___abc', 'x-forwarded-for': '' }, { host: 'c', peer: '::1', isPeerTrusted: true, authorization: 'Bearer t', contentLength: undefined })
+  t.strictSame(onlyCookie, { host: 'c', 'x-forwarded-for': '::1', authorization: 'Bearer t' }, 'a cookie header left empty is dropped')
+})
+
+t.test('headers the client names in Connection do not reach Campaign', async t => {
+  const headers = upstreamHeaders({ connection: 'close, x-drop-me', 'x-drop-me': '1', 'x-keep': '2' }, { host: 'c', peer: '10.0.0.5', isPeerTrusted: false, authorization: undefined, contentLength: undefined })
+  t.strictSame(headers, { host: 'c', 'x-keep': '2', 'x-forwarded-for': '10.0.0.5' }, 'x-drop-me is hop-by-hop by the Connection header')
 })

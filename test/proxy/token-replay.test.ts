@@ -1,4 +1,4 @@
-// Campaign rejecting the proxy's token (SPEC section 5): which answers
+// Campaign rejecting the proxy's token (docs/architecture.md#token-rejection): which answers
 // count as a rejection, when the request is replayed, and what the client
 // sees when it cannot be.
 import { once } from 'node:events'
@@ -6,7 +6,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net'
 import t, { type Test } from 'tap'
 import { PROXY_FAULTS } from '../../src/soap/faults.js'
-import { isTokenRejectionFault } from '../../src/proxy/token-rejection.js'
+import { isTokenRejectionFault } from '../../src/proxy/inspect.js'
 import { send, soapPost } from '../fixtures/http.js'
 import { startProxyStack, type ProxyStack, type ProxyStackOptions } from '../fixtures/proxy-stack.js'
 import { soapEnvelope } from '../fixtures/soap.js'

@@ -4,7 +4,7 @@ import { once } from 'node:events'
 import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import t from 'tap'
-import { wsdlThroughProxy } from '../../src/proxy/plugin.js'
+import { wsdlThroughProxy } from '../../src/proxy/inspect.js'
 import { rawBody, rawExchange, send } from '../fixtures/http.js'
 import { startProxyStack } from '../fixtures/proxy-stack.js'
 

@@ -1,4 +1,4 @@
-// The envelope shapes legacy clients send (reference section 2): the session
+// The envelope shapes legacy clients send (docs/compatibility.md): the session
 // token, the SOAP Header credentials and the method are located whatever the
 // prefixes, and only their contents are removed.
 import t from 'tap'

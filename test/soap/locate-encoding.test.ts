@@ -1,6 +1,6 @@
 // Encodings: offsets are bytes and markup is ASCII, so ASCII-compatible
 // encodings are read (text decoded with the declared charset) and the
-// others are refused as unsupportedEncoding (SPEC section 3: UTF-16 -> 415).
+// others are refused as unsupportedEncoding (UTF-16 -> 415, docs/architecture.md#body-paths).
 import t from 'tap'
 import { emptied, locate, outcome } from '../fixtures/soap-locate.js'
 

@@ -1,4 +1,4 @@
-// Input the locator refuses (SPEC section 3), each with its ProxyFault:
+// Input the locator refuses (docs/architecture.md#body-paths), each with its ProxyFault:
 // DOCTYPE/ENTITY declarations, what is not a SOAP envelope, envelopes
 // without a method, and malformed markup in the scanned head.
 import t from 'tap'

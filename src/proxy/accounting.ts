@@ -1,0 +1,85 @@
+/**
+ * Metrics, the migration inventory and the access line: once per request,
+ * when its answer ended or when the client went away first (recorded as
+ * 499, as nginx logs it).
+ */
+import type { FastifyBaseLogger } from 'fastify'
+import type { Inventory } from '../observability/inventory.js'
+import type { ProxyMetrics } from '../observability/metrics.js'
+import { PROXY_FAULTS, type ProxyFaultName } from '../soap/faults.js'
+import type { ProxyContext } from './context.js'
+
+/** Status recorded for a request whose client went away before the answer. */
+export const CLIENT_CLOSED_REQUEST = 499
+
+export interface AccountedRequest {
+  readonly id: string
+  readonly method: string
+  readonly url: string
+  readonly headers: { readonly 'content-length'?: string }
+  readonly proxy: ProxyContext | null
+}
+
+export type RecordRequest = (request: AccountedRequest, status: number, bytesOut: unknown) => void
+
+/** `accessLog`: the logger of access lines (observability/logger.ts `accessLogger`). */
+export function accounting (metrics: ProxyMetrics, inventory: Inventory, accessLog: FastifyBaseLogger, clock: () => number): RecordRequest {
+  return (request, status, bytesOut) => {
+    const context = request.proxy
+    /* c8 ignore next -- requests refused before the handler (a malformed request line) have no context */
+    if (context === null || context.accounted) return
+    context.accounted = true
+    const totalMs = clock() - context.startedAt
+    const upstreamMs = context.upstreamMs
+    const integration = context.integration?.name
+    const fault = faultCode(context.fault)
+    metrics.request({
+      integration,
+      soapMethod: context.soapMethod,
+      authPath: context.authPath,
+      status,
+      fault,
+      totalSeconds: totalMs / 1000,
+      upstreamSeconds: upstreamMs === undefined ? undefined : upstreamMs / 1000,
+    })
+    inventory.record({ integration: context.integration, caller: context.caller, login: context.login, soapMethod: context.soapMethod, authPath: context.authPath, fault, status })
+    accessLog.info({
+      reqId: request.id,
+      method: request.method,
+      path: pathOf(request.url),
+      caller: context.caller,
+      integration,
+      account: context.token?.account,
+      tokenFingerprint: context.token?.fingerprint,
+      soapMethod: context.soapMethod,
+      authPath: context.authPath,
+      status,
+      upstreamStatus: context.upstreamStatus,
+      fault,
+      replays: context.replays,
+      bytesIn: numberOf(request.headers['content-length']),
+      bytesOut: numberOf(bytesOut),
+      durationMs: round(totalMs),
+      upstreamMs: upstreamMs === undefined ? undefined : round(upstreamMs),
+    }, 'request')
+  }
+}
+
+/** The code a client sees in the fault string (`PRX-000010`, `XSV-350008`). */
+function faultCode (fault: ProxyFaultName | undefined): string | undefined {
+  return fault === undefined ? undefined : PROXY_FAULTS[fault].message.slice(0, 10)
+}
+
+export function pathOf (url: string): string {
+  const query = url.indexOf('?')
+  return query === -1 ? url : url.slice(0, query)
+}
+
+function numberOf (value: unknown): number | undefined {
+  const n = Number(value)
+  return value === undefined || !Number.isFinite(n) ? undefined : n
+}
+
+function round (ms: number): number {
+  return Math.round(ms * 1000) / 1000
+}

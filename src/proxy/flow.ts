@@ -1,0 +1,197 @@
+/**
+ * The request flow (docs/architecture.md#request-flow): read and locate
+ * the SOAP body, decide who is calling, verify a presented password,
+ * answer Logon/Logoff locally, admit, get the token, rewrite, forward,
+ * inspect Campaign's answer (replaying once with a new token when it
+ * rejects the old one) and relay it. Every refusal is thrown and answered
+ * by the error handler (errors.ts); nothing here knows HTTP status codes.
+ */
+import type { IncomingMessage } from 'node:http'
+import type { Readable } from 'node:stream'
+import type { FastifyReply, FastifyRequest } from 'fastify'
+import type { Dispatcher } from 'undici'
+import { clientIdentity } from '../auth/client-certificates.js'
+import { decideIdentity, SOAP_ROUTER_PATH, WSDL_PATH, type IdentityDecision, type PresentedPassword } from '../auth/identity.js'
+import { callerAddress, isInBlockList, normaliseAddress } from '../auth/networks.js'
+import type { PasswordChecker } from '../auth/password-check.js'
+import { SOAP_CONTENT_TYPE } from '../soap/envelope.js'
+import { ProxyFault } from '../soap/faults.js'
+import { logoffResponse, logonResponse } from '../soap/logon-response.js'
+import { pathOf } from './accounting.js'
+import { Admission } from './admission.js'
+import { credentialRanges, outgoingBody, readRequestBody, type ReadBody } from './body.js'
+import { newContext, type ProxyContext } from './context.js'
+import { forward, type UpstreamAnswer } from './forwarder.js'
+import { downstreamHeaders, upstreamHeaders } from './headers.js'
+import { clientOrigin, inspectionLimit, isTokenRejection, logonResponseSessionToken, wsdlThroughProxy, type Inspection } from './inspect.js'
+import type { RememberedSessions, Routing } from './routing.js'
+import type { SessionInfoSource } from './session-info.js'
+import type { BearerToken, TokenSource } from './token-source.js'
+import type { ProxyMetrics } from '../observability/metrics.js'
+
+/**
+ * A token younger than this is not invalidated when Campaign rejects it: a
+ * Campaign refusing every token (a misconfigured instance) must not turn
+ * each request into an IMS token request.
+ */
+export const MIN_TOKEN_AGE_FOR_INVALIDATION_MS = 1000
+
+/** Dot segments (plain or percent-encoded) and backslashes: paths Campaign's servlet container could resolve elsewhere. */
+const UNSAFE_PATH = /(?:^|[/\\])(?:\.|%2e){1,2}(?:[/\\?#]|%2f|%5c|$)|\\|%5c/i
+
+export interface FlowDependencies {
+  readonly routing: () => Routing
+  readonly upstream: Dispatcher
+  readonly campaignOrigin: string
+  /** Campaign's host and port, its Host header. */
+  readonly campaignHost: string
+  readonly tokens: TokenSource
+  readonly passwords: PasswordChecker
+  readonly sessionInfo: SessionInfoSource
+  readonly remembered: RememberedSessions
+  readonly admission: Admission
+  readonly metrics: ProxyMetrics
+  readonly now: () => number
+  readonly clock: () => number
+}
+
+export function requestFlow (deps: FlowDependencies): (request: FastifyRequest, reply: FastifyReply) => Promise<FastifyReply> {
+  const { tokens, metrics, clock } = deps
+
+  const verify = async (presented: PresentedPassword, caller: string): Promise<void> => {
+    const outcome = await deps.passwords.check(presented, caller)
+    if (outcome === 'locked') throw new ProxyFault('invalidLogin', { detail: 'too many failed logons: try again later' })
+    if (outcome === 'failure') throw new ProxyFault('invalidLogin')
+  }
+
+  /** Logon and Logoff of proxy sessions, answered by the proxy. */
+  const answerLocally = async (r: Routing, decision: IdentityDecision & { kind: 'logon' | 'logoff' }, context: ProxyContext, reply: FastifyReply): Promise<FastifyReply> => {
+    if (decision.kind === 'logoff') {
+      r.sessions.revoke(decision.session)
+      return reply.code(200).type(SOAP_CONTENT_TYPE).send(logoffResponse(decision.urn))
+    }
+    await verify(decision.password, context.caller)
+    const issued = r.sessions.issue(decision.integration.name)
+    const info = await deps.sessionInfo.get(decision.integration.technicalAccount as string, decision.password.login)
+    reply.log.info({ integration: decision.integration.name, caller: context.caller }, 'logon answered by the proxy')
+    return reply.code(200).type(SOAP_CONTENT_TYPE).send(logonResponse(decision.urn, issued.sessionToken, issued.securityToken, info))
+  }
+
+  return async function handle (request, reply) {
+    const r = deps.routing()
+    const socket = request.raw.socket
+    const peer = normaliseAddress(String(socket.remoteAddress))
+    const isPeerTrusted = r.trustedProxies !== undefined && isInBlockList(r.trustedProxies, peer)
+    const context = newContext(peer, callerAddress(peer, request.headers['x-forwarded-for'] as string | undefined, r.trustedProxies), isPeerTrusted, clock())
+    request.proxy = context
+    const url = request.url
+    if (url.charCodeAt(0) !== 0x2f || UNSAFE_PATH.test(url)) throw new ProxyFault('badPath')
+    const path = pathOf(url)
+    const method = request.method
+    let read: ReadBody | undefined
+    if (method === 'POST' && path === SOAP_ROUTER_PATH) {
+      const encoding = request.headers['content-encoding']
+      if (encoding !== undefined && encoding.trim().toLowerCase() !== 'identity') throw new ProxyFault('contentEncoding', { detail: `Content-Encoding: ${encoding.slice(0, 32)}` })
+      const declared = request.headers['content-length']
+      read = await readRequestBody(request.body as IncomingMessage, declared === undefined ? undefined : Number(declared), r.config.limits)
+      context.soapMethod = read.location.soapMethod
+    }
+    const decision = decideIdentity({
+      method,
+      path,
+      headers: request.headers,
+      location: read?.location,
+      caller: context.caller,
+      certificate: r.identity.hasCertificates ? clientIdentity(socket) : undefined,
+    }, r.identity)
+    context.integration = decision.integration
+    context.login = decision.login
+    context.authPath = decision.authPath
+    if (decision.kind === 'refuse') throw new ProxyFault(decision.fault, { detail: decision.detail })
+    if (decision.kind === 'logon' || decision.kind === 'logoff') return await answerLocally(r, decision, context, reply)
+    if (decision.kind === 'inject' && decision.password !== undefined) await verify(decision.password, context.caller)
+    if (decision.integration !== undefined) deps.admission.enter(decision.integration.name, r.config.limits.maxConcurrentRequests, reply.raw)
+    const account = decision.kind === 'inject' ? decision.account : undefined
+    if (account !== undefined) context.token = await tokens.get(account)
+    let body: Buffer | Readable | null = method === 'GET' || method === 'HEAD' ? null : (request.body as IncomingMessage | undefined) ?? null
+    let bodyLength: number | undefined
+    if (read !== undefined) {
+      const out = outgoingBody(read, account === undefined ? [] : credentialRanges(read.location), r.config.limits.maxBodyBytes)
+      body = out.body
+      bodyLength = out.length
+    }
+    const inspection: Inspection = { method, path, hasBearer: account !== undefined, rememberLogon: decision.kind === 'forward' && decision.rememberLogon }
+    let answer = await send(request, context, body, bodyLength, inspection)
+    if (Buffer.isBuffer(answer.body) && context.token !== undefined && isTokenRejection(answer.status, answer.body)) {
+      answer = await replay(request, context, context.token, body, bodyLength, inspection, answer)
+    }
+    return relay(request, reply, context, inspection, answer)
+  }
+
+  async function send (request: FastifyRequest, context: ProxyContext, body: Buffer | Readable | null, bodyLength: number | undefined, inspection: Inspection): Promise<UpstreamAnswer> {
+    const startedAt = clock()
+    try {
+      const answer = await forward(deps.upstream, {
+        method: request.method,
+        path: request.url,
+        headers: upstreamHeaders(request.headers, {
+          host: deps.campaignHost,
+          peer: context.peer,
+          isPeerTrusted: context.isPeerTrusted,
+          authorization: context.token === undefined ? undefined : `Bearer ${context.token.value}`,
+          contentLength: bodyLength,
+        }),
+        body,
+        collectUpTo: (status, headers) => inspectionLimit(inspection, status, headers),
+      })
+      context.upstreamStatus = answer.status
+      return answer
+    } finally {
+      context.upstreamMs = (context.upstreamMs ?? 0) + clock() - startedAt
+    }
+  }
+
+  /** Campaign rejected `bearer`: drop it (when it is still the current one), and send the request once more with a new one if its body was kept. */
+  async function replay (request: FastifyRequest, context: ProxyContext, bearer: BearerToken, body: Buffer | Readable | null, bodyLength: number | undefined, inspection: Inspection, rejected: UpstreamAnswer): Promise<UpstreamAnswer> {
+    const account = bearer.account
+    if (deps.now() - bearer.obtainedAt >= MIN_TOKEN_AGE_FOR_INVALIDATION_MS && tokens.invalidate(account, bearer)) {
+      metrics.invalidation(account)
+      request.log.warn({ account, fingerprint: bearer.fingerprint, status: rejected.status }, 'Campaign rejected the IMS token: invalidated')
+    }
+    // A kept (rewritten) body, or none at all (GET), can be sent again; a streamed one is gone.
+    if (!(body === null || Buffer.isBuffer(body))) {
+      metrics.replay(account, 'not_replayable')
+      return rejected
+    }
+    let fresh: BearerToken
+    try {
+      fresh = await tokens.get(account)
+    } catch {
+      metrics.replay(account, 'no_token')
+      return rejected
+    }
+    if (fresh.value === bearer.value) {
+      metrics.replay(account, 'no_token')
+      return rejected
+    }
+    context.token = fresh
+    context.replays += 1
+    metrics.replay(account, 'replayed')
+    return await send(request, context, body, bodyLength, inspection)
+  }
+
+  function relay (request: FastifyRequest, reply: FastifyReply, context: ProxyContext, inspection: Inspection, answer: UpstreamAnswer): FastifyReply {
+    const headers = downstreamHeaders(answer.headers)
+    let body = answer.body
+    if (Buffer.isBuffer(body) && answer.status === 200) {
+      if (inspection.rememberLogon) {
+        const sessionToken = logonResponseSessionToken(body)
+        if (sessionToken !== undefined) deps.remembered.set(sessionToken, { integration: context.integration?.name, login: context.login })
+      } else if (inspection.method === 'GET' && inspection.path === WSDL_PATH) {
+        body = wsdlThroughProxy(body, deps.campaignOrigin, clientOrigin(request.headers, context.isPeerTrusted, (request.raw.socket as { encrypted?: boolean }).encrypted === true))
+        delete headers['content-length']
+      }
+    }
+    return reply.code(answer.status).headers(headers).send(body)
+  }
+}

@@ -1,0 +1,101 @@
+/**
+ * The lean forwarder (docs/architecture.md#forwarding): one request to
+ * Campaign through undici's `dispatch`, with no stream machinery for what
+ * is small. An answer the proxy wants to inspect (a possible token
+ * rejection, a Logon, a WSDL) is collected as one buffer when it ends
+ * within the limit the caller gives for its status; anything else, or
+ * anything longer, is handed on as a stream with backpressure (undici
+ * pauses the socket while the client does not read).
+ */
+import type { IncomingHttpHeaders } from 'node:http'
+import { Readable } from 'node:stream'
+import type { Dispatcher } from 'undici'
+import { BodyTooLargeError, UpstreamError } from './errors.js'
+
+export interface UpstreamCall {
+  readonly method: string
+  /** Path and query, as the client sent them (already checked to be a plain origin-form path). */
+  readonly path: string
+  readonly headers: IncomingHttpHeaders
+  readonly body: Buffer | Readable | null
+  /** Bytes of an answer with this status to collect whole (0: stream it). */
+  readonly collectUpTo: (status: number, headers: IncomingHttpHeaders) => number
+}
+
+export interface UpstreamAnswer {
+  readonly status: number
+  readonly headers: IncomingHttpHeaders
+  /** The whole body when it was collected, else a stream of it. */
+  readonly body: Buffer | Readable
+}
+
+type DispatchController = Parameters<NonNullable<Dispatcher.DispatchHandler['onResponseStart']>>[0]
+
+/** Sends `call` to the dispatcher; rejects with UpstreamError (or the request body's BodyTooLargeError) when no answer starts. */
+export function forward (dispatcher: Dispatcher, call: UpstreamCall): Promise<UpstreamAnswer> {
+  return new Promise((resolve, reject) => {
+    let status = 0
+    let headers: IncomingHttpHeaders = {}
+    let limit = 0
+    let chunks: Buffer[] = []
+    let size = 0
+    let stream: Readable | undefined
+    let settled = false
+
+    const startStream = (controller: DispatchController): Readable => {
+      const readable = new Readable({
+        read () { controller.resume() },
+        destroy (err, callback) {
+          if (!controller.aborted) controller.abort(err ?? new Error('the client stopped reading'))
+          callback(err)
+        },
+      })
+      for (const chunk of chunks) readable.push(chunk)
+      chunks = []
+      stream = readable
+      settled = true
+      resolve({ status, headers, body: readable })
+      return readable
+    }
+
+    dispatcher.dispatch({ method: call.method, path: call.path, headers: call.headers, body: call.body }, {
+      // Present so that undici uses this (controller) form of the handler.
+      onRequestStart () {},
+      onResponseStart (controller, statusCode, responseHeaders) {
+        /* c8 ignore next -- undici answers 100-continue itself; other informational answers are not sent by Campaign */
+        if (statusCode < 200) return
+        status = statusCode
+        headers = responseHeaders
+        limit = call.collectUpTo(statusCode, responseHeaders)
+        const declared = responseHeaders['content-length']
+        if (limit === 0 || (typeof declared === 'string' && Number(declared) > limit)) startStream(controller)
+      },
+      onResponseData (controller, chunk) {
+        if (stream !== undefined) {
+          if (!stream.push(chunk)) controller.pause()
+          return
+        }
+        chunks.push(chunk)
+        size += chunk.length
+        if (size > limit) startStream(controller)
+      },
+      onResponseEnd () {
+        if (stream !== undefined) {
+          stream.push(null)
+          return
+        }
+        settled = true
+        resolve({ status, headers, body: chunks.length === 1 ? chunks[0] as Buffer : Buffer.concat(chunks, size) })
+      },
+      onResponseError (_controller, err) {
+        if (!settled) {
+          settled = true
+          const cause = (err as { cause?: unknown }).cause
+          reject(err instanceof BodyTooLargeError ? err : cause instanceof BodyTooLargeError ? cause : new UpstreamError(err))
+          return
+        }
+        stream?.destroy(err)
+      },
+    })
+  })
+}

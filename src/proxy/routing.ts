@@ -1,0 +1,66 @@
+/**
+ * Everything the request path derives from the configuration, built once
+ * per configuration (start and reload) and replaced as a whole: a request
+ * keeps the routing it started with.
+ */
+import { randomBytes } from 'node:crypto'
+import { LRUCache } from 'lru-cache'
+import { CertificateMatcher } from '../auth/client-certificates.js'
+import type { IdentityTables } from '../auth/identity.js'
+import { blockListOf, networkMatcher } from '../auth/networks.js'
+import { SessionTokens } from '../auth/sessions.js'
+import type { Config, IntegrationConfig } from '../config/types.js'
+
+/** Session tokens Campaign issued to passthrough callers, remembered to attribute (and admit) their later calls. */
+export const MAX_REMEMBERED_SESSIONS = 10_000
+export const REMEMBERED_SESSION_TTL_MS = 24 * 3600 * 1000
+
+export interface RememberedSession {
+  readonly integration: string | undefined
+  readonly login: string | undefined
+}
+
+export type RememberedSessions = LRUCache<string, RememberedSession>
+
+export function rememberedSessions (now: () => number): RememberedSessions {
+  return new LRUCache<string, RememberedSession>({ max: MAX_REMEMBERED_SESSIONS, ttl: REMEMBERED_SESSION_TTL_MS, ttlResolution: 0, perf: { now } })
+}
+
+export interface Routing {
+  readonly config: Config
+  readonly sessionSecret: string | undefined
+  readonly sessions: SessionTokens
+  readonly identity: IdentityTables
+  readonly trustedProxies: ReturnType<typeof blockListOf> | undefined
+}
+
+/** The routing of `config`; `previous` keeps its session keys (and Logoff revocations) when the secret and lifetime did not change. */
+export function routingOf (config: Config, sessionSecret: string | undefined, remembered: RememberedSessions, now: () => number, previous?: Routing): Routing {
+  const sessions = previous !== undefined && previous.sessionSecret === sessionSecret && sessionSecret !== undefined && previous.config.sessions.ttlSeconds === config.sessions.ttlSeconds
+    ? previous.sessions
+    : new SessionTokens({ secret: sessionSecret ?? randomBytes(32), ttlSeconds: config.sessions.ttlSeconds, now })
+  const byLogin = (mode: IntegrationConfig['mode']): ReadonlyMap<string, IntegrationConfig> =>
+    new Map(config.integrations.filter(i => i.mode === mode && i.login !== undefined).map(i => [i.login as string, i]))
+  const networks = networkMatcher(config.integrations.map(i => ({ networks: i.networks, value: i })))
+  const certificates = new CertificateMatcher(config.integrations.map(i => ({ certificates: i.clientCertificates, value: i })))
+  return {
+    config,
+    sessionSecret,
+    sessions,
+    trustedProxies: config.trustedProxies.length === 0 ? undefined : blockListOf(config.trustedProxies),
+    identity: {
+      imsByLogin: byLogin('ims'),
+      passthroughByLogin: byLogin('passthrough'),
+      byName: new Map(config.integrations.map(i => [i.name, i])),
+      byNetwork: address => networks.match(address),
+      byCertificate: identity => certificates.match(identity),
+      hasCertificates: certificates.size > 0,
+      isProxyShaped: token => sessions.isProxyShaped(token),
+      verifySession: (sessionToken, securityToken) => sessions.verify(sessionToken, securityToken),
+      verifySecurityToken: securityToken => sessions.verifySecurityToken(securityToken),
+      rememberedSession: sessionToken => remembered.get(sessionToken),
+      unknownCallers: config.unknownCallers,
+      wsdlAccount: config.wsdl.technicalAccount,
+    },
+  }
+}
