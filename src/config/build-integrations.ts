@@ -3,7 +3,7 @@
  * networks, client certificates), its mode and what that mode requires;
  * docs/configuration.md, Integrations and Validation rules.
  */
-import { parsePasswordHash } from '../auth/passwords.js'
+import { parsePasswordHash } from './password-hash.js'
 import { type Accounts, checkAccountReference, NAME_RULE } from './build-accounts.js'
 import { type BuildContext, list, record, text } from './build-context.js'
 import type { Path } from './problems.js'
