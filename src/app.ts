@@ -35,9 +35,11 @@ export interface AppDependencies {
   readonly control: { current?: ProxyControl }
   /** Clock for sessions, lockouts and caches (tests inject one). */
   readonly now?: () => number
+  /** Bound of each Campaign call made for a Logon's session info (tests shorten it). */
+  readonly sessionInfoTimeoutMs?: number
 }
 
-export async function buildApp ({ config, tokens, logger, metrics, inventory, control, now }: AppDependencies): Promise<FastifyInstance> {
+export async function buildApp ({ config, tokens, logger, metrics, inventory, control, now, sessionInfoTimeoutMs }: AppDependencies): Promise<FastifyInstance> {
   // Read once at start: proxy sessions are signed with it (a rotated file takes effect on reload or restart).
   const sessionSecret = await readSessionSecret(config)
   const limits = config.limits
@@ -68,7 +70,7 @@ export async function buildApp ({ config, tokens, logger, metrics, inventory, co
     reply.header('x-request-id', request.id)
     done(null, payload)
   })
-  await app.register(proxyPlugin, { config, tokens, sessionSecret, metrics, inventory, accessLog: accessLogger(logger as Logger), control, ...(now === undefined ? {} : { now }) })
+  await app.register(proxyPlugin, { config, tokens, sessionSecret, metrics, inventory, accessLog: accessLogger(logger as Logger), control, ...(now === undefined ? {} : { now }), ...(sessionInfoTimeoutMs === undefined ? {} : { sessionInfoTimeoutMs }) })
   return app
 }
 

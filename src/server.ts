@@ -55,7 +55,10 @@ export interface RunningServer {
 }
 
 /** Clock and scheduler overrides for tests (defaults: real time). */
-export type ServerTestHooks = Pick<TokenProviderOptions, 'now' | 'random' | 'timers'>
+export type ServerTestHooks = Pick<TokenProviderOptions, 'now' | 'random' | 'timers'> & {
+  /** Bound of each Campaign call made for a Logon's session info (default SESSION_INFO_TIMEOUT_MS). */
+  readonly sessionInfoTimeoutMs?: number
+}
 
 /** Starts the proxy and admin listeners for a loaded configuration. */
 export async function startServer (initial: Config, logger: Logger, hooks: ServerTestHooks = {}): Promise<RunningServer> {
@@ -63,8 +66,9 @@ export async function startServer (initial: Config, logger: Logger, hooks: Serve
   let isShuttingDown = false
   // The token status is read lazily: the provider below is built with the metrics' token hook.
   const metrics = new ProxyMetrics({ tokens: { status: () => tokens.status() }, ...(hooks.now === undefined ? {} : { now: hooks.now }) })
+  const { sessionInfoTimeoutMs, ...clock } = hooks
   const providerFor = (c: Config): TokenProvider => new TokenProvider({
-    ...hooks,
+    ...clock,
     ims: c.ims,
     accounts: [...c.technicalAccounts.values()],
     logger,
@@ -73,7 +77,7 @@ export async function startServer (initial: Config, logger: Logger, hooks: Serve
   const tokens = new SwitchableTokens(providerFor(config))
   const inventory = new Inventory(config.integrations, hooks.now)
   const control: { current?: ProxyControl } = {}
-  const app = await buildApp({ config, tokens, logger, metrics, inventory, control, ...(hooks.now === undefined ? {} : { now: hooks.now }) })
+  const app = await buildApp({ config, tokens, logger, metrics, inventory, control, ...(hooks.now === undefined ? {} : { now: hooks.now }), ...(sessionInfoTimeoutMs === undefined ? {} : { sessionInfoTimeoutMs }) })
   const admin = await buildAdminApp({ tokens, logger, metrics, inventory, isShuttingDown: () => isShuttingDown })
   tokens.current.start()
   try {

@@ -34,14 +34,19 @@ export interface SessionTokensOptions {
   readonly ttlSeconds: number
   readonly now?: () => number
   readonly maxRevoked?: number
+  /** Logoffs of earlier instances with the same secret (a reload that changed only the lifetime keeps them). */
+  readonly revocations?: Revocations
 }
+
+/** The revoked session ids of a replica, until each would have expired. */
+export type Revocations = LRUCache<string, true>
 
 export class SessionTokens {
   readonly #sessionKey: KeyObject
   readonly #securityKey: KeyObject
   readonly #ttlMs: number
   readonly #now: () => number
-  readonly #revoked: LRUCache<string, true>
+  readonly #revoked: Revocations
 
   constructor (options: SessionTokensOptions) {
     // A KeyObject made once: createHmac with a raw Buffer key imports it again on every call (about 10 times slower).
@@ -50,7 +55,11 @@ export class SessionTokens {
     this.#securityKey = derive('security token v1')
     this.#ttlMs = options.ttlSeconds * 1000
     this.#now = options.now ?? Date.now
-    this.#revoked = new LRUCache<string, true>({ max: options.maxRevoked ?? MAX_REVOKED_SESSIONS, ttlAutopurge: false, ttlResolution: 0, perf: { now: this.#now } })
+    this.#revoked = options.revocations ?? new LRUCache<string, true>({ max: options.maxRevoked ?? MAX_REVOKED_SESSIONS, ttlAutopurge: false, ttlResolution: 0, perf: { now: this.#now } })
+  }
+
+  get revocations (): Revocations {
+    return this.#revoked
   }
 
   issue (integration: string): { readonly sessionToken: string, readonly securityToken: string, readonly session: ProxySession } {

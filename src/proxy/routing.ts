@@ -34,11 +34,16 @@ export interface Routing {
   readonly trustedProxies: ReturnType<typeof blockListOf> | undefined
 }
 
-/** The routing of `config`; `previous` keeps its session keys (and Logoff revocations) when the secret and lifetime did not change. */
+/**
+ * The routing of `config`. With the same `sessions.secret` as `previous`,
+ * its Logoff revocations carry over (a logged-off session stays refused
+ * whatever else changed); a new secret invalidates every session anyway.
+ */
 export function routingOf (config: Config, sessionSecret: string | undefined, remembered: RememberedSessions, now: () => number, previous?: Routing): Routing {
-  const sessions = previous !== undefined && previous.sessionSecret === sessionSecret && sessionSecret !== undefined && previous.config.sessions.ttlSeconds === config.sessions.ttlSeconds
+  const sameSecret = previous !== undefined && sessionSecret !== undefined && previous.sessionSecret === sessionSecret
+  const sessions = sameSecret && previous.config.sessions.ttlSeconds === config.sessions.ttlSeconds
     ? previous.sessions
-    : new SessionTokens({ secret: sessionSecret ?? randomBytes(32), ttlSeconds: config.sessions.ttlSeconds, now })
+    : new SessionTokens({ secret: sessionSecret ?? randomBytes(32), ttlSeconds: config.sessions.ttlSeconds, now, ...(sameSecret ? { revocations: previous.sessions.revocations } : {}) })
   const byLogin = (mode: IntegrationConfig['mode']): ReadonlyMap<string, IntegrationConfig> =>
     new Map(config.integrations.filter(i => i.mode === mode && i.login !== undefined).map(i => [i.login as string, i]))
   const networks = networkMatcher(config.integrations.map(i => ({ networks: i.networks, value: i })))

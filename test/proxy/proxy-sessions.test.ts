@@ -135,10 +135,8 @@ t.test('odd logons, the security token alone, and the synthetic session info', a
 })
 
 t.test('a slow Campaign delays a Logon by the session-info bound only', async t => {
-  const s = await startProxyStack(t, { integrations: await integrations(), beforeStart: ({ campaign }) => { campaign.faults.always({ kind: 'latency', ms: 15_000 }, { path: '/r/test' }) } })
-  const started = Date.now()
+  // The bound is shortened (5 s in production) so the test does not wait for it.
+  const s = await startProxyStack(t, { integrations: await integrations(), hooks: { sessionInfoTimeoutMs: 200 }, beforeStart: ({ campaign }) => { campaign.faults.always({ kind: 'latency', ms: 600_000 }, { path: '/r/test' }) } })
   const slow = await logon(s.soapRouter)
-  const elapsed = Date.now() - started
-  t.match(slow.response.text, /proxySynthetic="true"/, 'the Logon falls back to synthetic session info')
-  t.ok(elapsed < 10_000, `well before Campaign answers (${elapsed} ms; campaign.timeoutSeconds is 10 s here, the bound 5 s)`)
+  t.match(slow.response.text, /proxySynthetic="true"/, 'the Logon falls back to synthetic session info, without waiting for Campaign (10 minutes late here)')
 })
