@@ -11,7 +11,8 @@
 import { Readable } from 'node:stream'
 import type { IncomingMessage } from 'node:http'
 import { gathered, joined, readAll, readUpTo } from '../io/streams.js'
-import { emptyRanges, locateSoap, readSoapHead, type ByteRange, type SoapLocation } from '../soap/locate.js'
+import { LOGON_METHOD } from '../auth/identity.js'
+import { DEFAULT_MAX_PARAMS, emptyRanges, locateSoap, readSoapHead, type ByteRange, type LocateOptions, type SoapLocation } from '../soap/locate.js'
 import { ProxyFault } from '../soap/faults.js'
 import { BodyTooLargeError } from './errors.js'
 
@@ -33,6 +34,13 @@ export interface OutgoingBody {
   readonly length: number | undefined
 }
 
+/**
+ * What the proxy reads of a method's parameters: the session token (the
+ * first), and Logon's login and password. Skipping the rest (a PushEvent's
+ * event document) is about a tenth of a small call's CPU.
+ */
+export const PROXY_LOCATE: LocateOptions = { paramsFor: method => method === LOGON_METHOD ? DEFAULT_MAX_PARAMS : 1 }
+
 /** The contents to empty: the session token (first parameter) and every SOAP Header Cookie / X-Security-Token (duplicates included). */
 export function credentialRanges (location: SoapLocation): ByteRange[] {
   const ranges: ByteRange[] = []
@@ -53,12 +61,12 @@ export async function readRequestBody (source: IncomingMessage, declaredLength: 
   const iterator = source[Symbol.asyncIterator]() as AsyncIterator<Buffer>
   const into = gathered()
   if (declaredLength === undefined && await readUpTo(iterator, limits.replayLimitBytes + 1, into)) return whole(joined(into))
-  const { head, location, rest } = await readSoapHead({ [Symbol.asyncIterator]: () => iterator }, limits.headBytes, undefined, into)
+  const { head, location, rest } = await readSoapHead({ [Symbol.asyncIterator]: () => iterator }, limits.headBytes, PROXY_LOCATE, into)
   return { kind: 'head', head, rest, declaredLength, location }
 }
 
 function whole (buffer: Buffer): ReadBody {
-  const result = locateSoap(buffer, true)
+  const result = locateSoap(buffer, true, PROXY_LOCATE)
   /* c8 ignore next -- a complete body is either found or refused by locateSoap */
   if (result.kind !== 'found') throw new ProxyFault('noMethod')
   return { kind: 'whole', buffer, location: result.location }

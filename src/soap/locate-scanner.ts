@@ -35,9 +35,15 @@ export interface LocateOptions {
    * at the first that does not fit. `DEFAULT_MAX_PARAM_BYTES` by default.
    */
   readonly maxParamBytes?: number
+  /**
+   * How many parameters to locate for a given method (`urn#Method`), when
+   * it matters which: the proxy needs Logon's login and password, and of
+   * any other method only the session token. `maxParams` when not given.
+   */
+  readonly paramsFor?: (soapMethod: string) => number
 }
 
-export interface ScanLimits { readonly maxParams: number, readonly maxParamBytes: number }
+export interface ScanLimits { readonly maxParams: number, readonly maxParamBytes: number, readonly paramsFor: ((soapMethod: string) => number) | undefined }
 
 function nonNegativeInteger (name: string, value: number): number {
   if (!Number.isSafeInteger(value) || value < 0) throw new RangeError(`${name} must be a non-negative integer, got ${value}`)
@@ -49,6 +55,7 @@ export function scanLimitsOf (options: LocateOptions | undefined): ScanLimits {
   return {
     maxParams: nonNegativeInteger('maxParams', options?.maxParams ?? DEFAULT_MAX_PARAMS),
     maxParamBytes: nonNegativeInteger('maxParamBytes', options?.maxParamBytes ?? DEFAULT_MAX_PARAM_BYTES),
+    paramsFor: options?.paramsFor,
   }
 }
 
@@ -534,7 +541,7 @@ class Scanner {
  * Throws `NEED_MORE` when `buf` ends before the answer is known (never when
  * `complete`), ProxyFault for input the proxy refuses.
  */
-export function scanSoap (buf: Buffer, complete: boolean, { maxParams, maxParamBytes }: ScanLimits): SoapLocation {
+export function scanSoap (buf: Buffer, complete: boolean, { maxParams: defaultParams, maxParamBytes, paramsFor }: ScanLimits): SoapLocation {
   const s = new Scanner(buf, complete)
   const root = s.prolog()
   const envelope = resolve(root.qname, [root.namespaces])
@@ -572,6 +579,8 @@ export function scanSoap (buf: Buffer, complete: boolean, { maxParams, maxParamB
     throw new ProxyFault('noMethod', { detail: `the method element ${quoted(method.qname)} is not in a urn: namespace` })
   }
 
+  const soapMethod = `${urn.slice(4)}#${name.local}`
+  const maxParams = paramsFor === undefined ? defaultParams : paramsFor(soapMethod)
   const params: LocatedElement[] = []
   let paramsComplete = method.selfClosing
   /** The next parameter, or null at the method end tag. */
@@ -593,7 +602,7 @@ export function scanSoap (buf: Buffer, complete: boolean, { maxParams, maxParamB
   return {
     urn,
     method: name.local,
-    soapMethod: `${urn.slice(4)}#${name.local}`,
+    soapMethod,
     params,
     paramsComplete,
     headerCookie: headerCredentials.find(e => localName(e.qname) === 'Cookie'),

@@ -98,3 +98,13 @@ t.test('self-closed and text parameters after the token do not stop the scan', a
   t.same(location.params.map(p => [p.qname, p.content === undefined, p.text]), [['t', false, 'x'], ['a', true, ''], ['b', false, 'text'], ['c', true, '']],
     'they are located in order')
 })
+
+t.test('paramsFor: only as many parameters as the method needs are read', async t => {
+  const push = '<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/"><s:Body><m:PushEvent xmlns:m="urn:nms:rtEvent"><sessiontoken>tok</sessiontoken><domEvent><rtEvent><ctx>x</ctx></rtEvent></domEvent></m:PushEvent></s:Body></s:Envelope>'
+  const logonBody = '<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/"><s:Body><m:Logon xmlns:m="urn:xtk:session"><sessiontoken/><strLogin>op</strLogin><strPassword>pw</strPassword><elemParameters/></m:Logon></s:Body></s:Envelope>'
+  const options = { paramsFor: (method: string) => method === 'xtk:session#Logon' ? 4 : 1 }
+  const pushed = locate(push, options)
+  t.same([pushed.params.length, pushed.params[0]?.text, pushed.paramsComplete], [1, 'tok', false], 'a PushEvent: the session token only, the event document unread')
+  t.ok(pushed.headLength < push.indexOf('<domEvent>') + '<domEvent>'.length, 'and the head ends before it')
+  t.same(locate(logonBody, options).params.map(p => p.text), ['', 'op', 'pw', ''], 'a Logon: all four')
+})
