@@ -30,7 +30,7 @@ export interface RequestObservation {
 }
 
 export type LogonResult = 'success' | 'failure' | 'locked'
-export type ReplayResult = 'replayed' | 'not_replayable' | 'no_token'
+export type ReplayResult = 'replayed' | 'not_replayable' | 'no_token' | 'held_back'
 
 export interface TokenStatusSource {
   status (): ReadonlyArray<{ readonly account: string, readonly expiresAt: number | undefined }>
@@ -107,7 +107,7 @@ export class ProxyMetrics {
     })
     this.#replays = new Counter({
       name: `${METRIC_PREFIX}replays_total`,
-      help: 'Requests Campaign rejected for their token: replayed with a new token, not replayable (body streamed), or no new token.',
+      help: 'Requests Campaign rejected for their token: replayed with a new token, not replayable (body streamed), no new token, or held back (a token fetched because of a rejection was rejected again: Campaign\'s answer returned while the invalidation waits).',
       labelNames: ['account', 'result'],
       registers,
     })

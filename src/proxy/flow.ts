@@ -24,17 +24,11 @@ import { newContext, type ProxyContext } from './context.js'
 import { forward, type UpstreamAnswer } from './forwarder.js'
 import { downstreamHeaders, upstreamHeaders } from './headers.js'
 import { clientOrigin, inspectionLimit, isTokenRejection, logonResponseSessionToken, wsdlThroughProxy, type Inspection } from './inspect.js'
+import type { RejectionBudget } from './rejection-budget.js'
 import type { RememberedSessions, Routing } from './routing.js'
 import type { SessionInfoSource } from './session-info.js'
 import type { BearerToken, TokenSource } from './token-source.js'
 import type { ProxyMetrics } from '../observability/metrics.js'
-
-/**
- * A token younger than this is not invalidated when Campaign rejects it: a
- * Campaign refusing every token (a misconfigured instance) must not turn
- * each request into an IMS token request.
- */
-export const MIN_TOKEN_AGE_FOR_INVALIDATION_MS = 1000
 
 /** Dot segments (plain or percent-encoded) and backslashes: paths Campaign's servlet container could resolve elsewhere. */
 const UNSAFE_PATH = /(?:^|[/\\])(?:\.|%2e){1,2}(?:[/\\?#]|%2f|%5c|$)|\\|%5c/i
@@ -50,6 +44,7 @@ export interface FlowDependencies {
   readonly sessionInfo: SessionInfoSource
   readonly remembered: RememberedSessions
   readonly admission: Admission
+  readonly rejections: RejectionBudget
   readonly metrics: ProxyMetrics
   readonly now: () => number
   readonly clock: () => number
@@ -122,8 +117,9 @@ export function requestFlow (deps: FlowDependencies): (request: FastifyRequest, 
     }
     const inspection: Inspection = { method, path, hasBearer: account !== undefined, rememberLogon: decision.kind === 'forward' && decision.rememberLogon }
     let answer = await send(request, context, body, bodyLength, inspection)
-    if (Buffer.isBuffer(answer.body) && context.token !== undefined && isTokenRejection(answer.status, answer.body)) {
-      answer = await replay(request, context, context.token, body, bodyLength, inspection, answer)
+    if (context.token !== undefined) {
+      if (Buffer.isBuffer(answer.body) && isTokenRejection(answer.status, answer.body)) answer = await replay(request, context, context.token, body, bodyLength, inspection, answer)
+      else deps.rejections.accepted(context.token.account)
     }
     return relay(request, reply, context, inspection, answer)
   }
@@ -154,7 +150,13 @@ export function requestFlow (deps: FlowDependencies): (request: FastifyRequest, 
   /** Campaign rejected `bearer`: drop it (when it is still the current one), and send the request once more with a new one if its body was kept. */
   async function replay (request: FastifyRequest, context: ProxyContext, bearer: BearerToken, body: Buffer | Readable | null, bodyLength: number | undefined, inspection: Inspection, rejected: UpstreamAnswer): Promise<UpstreamAnswer> {
     const account = bearer.account
-    if (deps.now() - bearer.obtainedAt >= MIN_TOKEN_AGE_FOR_INVALIDATION_MS && tokens.invalidate(account, bearer)) {
+    if (!deps.rejections.mayInvalidate(bearer)) {
+      // A token fetched because of a rejection was rejected again: Campaign's answer as it is, until the budget's wait is over.
+      metrics.replay(account, 'held_back')
+      return rejected
+    }
+    const isInvalidated = tokens.invalidate(account, bearer)
+    if (isInvalidated) {
       metrics.invalidation(account)
       request.log.warn({ account, fingerprint: bearer.fingerprint, status: rejected.status }, 'Campaign rejected the IMS token: invalidated')
     }
@@ -174,6 +176,7 @@ export function requestFlow (deps: FlowDependencies): (request: FastifyRequest, 
       metrics.replay(account, 'no_token')
       return rejected
     }
+    if (isInvalidated) deps.rejections.fetchedOnRejection(fresh)
     context.token = fresh
     context.replays += 1
     metrics.replay(account, 'replayed')

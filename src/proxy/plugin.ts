@@ -19,6 +19,7 @@ import { accounting, CLIENT_CLOSED_REQUEST } from './accounting.js'
 import { Admission } from './admission.js'
 import { answerFor } from './errors.js'
 import { requestFlow } from './flow.js'
+import { RejectionBudget } from './rejection-budget.js'
 import { rememberedSessions, routingOf } from './routing.js'
 import { SESSION_INFO_TIMEOUT_MS, SessionInfoSource } from './session-info.js'
 import type { TokenSource } from './token-source.js'
@@ -89,6 +90,7 @@ export async function proxyPlugin (app: FastifyInstance, options: ProxyPluginOpt
     }),
     remembered,
     admission: new Admission(metrics),
+    rejections: new RejectionBudget(now),
     metrics,
     now,
     clock,
