@@ -91,8 +91,18 @@ export interface LimitsConfig {
   readonly headBytes: number
   /** Largest request head (request line and headers) accepted; larger ones get 431. */
   readonly maxHeaderBytes: number
-  /** Requests of one integration in progress at once; more get 429. */
+  /** Requests of one integration in progress at once; more wait in its queue. */
   readonly maxConcurrentRequests: number
+  /** Requests that may wait for a slot, per integration (and for the process); more get 503 at once. */
+  readonly queueDepth: number
+  /** Longest wait in a queue; then 503 with Retry-After. */
+  readonly queueTimeoutSeconds: number
+  /** Requests in progress at once in the whole process, every integration and unidentified caller together. */
+  readonly maxConcurrentRequestsTotal: number
+  /** Requests in progress at once from callers no integration is attributed to (anonymous, unknown logins): their own budget. */
+  readonly maxUnidentifiedRequests: number
+  /** Upstream connections for calls forwarded without the proxy's token (passthrough, anonymous), apart from campaign.maxConnections. */
+  readonly unidentifiedConnections: number
   /** Time a client has to send a whole request (headers and body). */
   readonly requestTimeoutSeconds: number
   /** Time a client has to send the request headers. */

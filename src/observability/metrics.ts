@@ -48,6 +48,7 @@ export class ProxyMetrics {
   readonly #logons: Counter<'integration' | 'result'>
   readonly #passthrough: Counter<'integration'>
   readonly #concurrencyRejections: Counter<'integration'>
+  readonly #queued: Gauge<'integration'>
   readonly #methods = new Set<string>()
 
   constructor (options: { readonly tokens: TokenStatusSource, readonly now?: () => number, readonly defaultMetrics?: boolean }) {
@@ -123,9 +124,15 @@ export class ProxyMetrics {
       labelNames: ['integration'],
       registers,
     })
+    this.#queued = new Gauge({
+      name: `${METRIC_PREFIX}queued_requests`,
+      help: 'Requests waiting for a concurrency slot, by integration ("(unidentified)": callers no integration is attributed to; "(process)": the process-wide limit).',
+      labelNames: ['integration'],
+      registers,
+    })
     this.#concurrencyRejections = new Counter({
       name: `${METRIC_PREFIX}concurrency_rejections_total`,
-      help: 'Requests refused with 429 because the integration had limits.maxConcurrentRequests requests in progress.',
+      help: 'Requests refused with 503 because the integration (or the unidentified callers, or the process) had its concurrency limit in progress and its queue was full or the wait passed limits.queueTimeoutSeconds.',
       labelNames: ['integration'],
       registers,
     })
@@ -166,6 +173,11 @@ export class ProxyMetrics {
 
   concurrencyRejection (integration: string): void {
     this.#concurrencyRejections.inc({ integration })
+  }
+
+  /** A request started (+1) or stopped (-1) waiting for a slot of `integration` ('(process)': the process-wide limit). */
+  queued (integration: string, change: 1 | -1): void {
+    this.#queued.inc({ integration }, change)
   }
 
   async text (): Promise<string> {

@@ -35,7 +35,10 @@ const UNSAFE_PATH = /(?:^|[/\\])(?:\.|%2e){1,2}(?:[/\\?#]|%2f|%5c|$)|\\|%5c/i
 
 export interface FlowDependencies {
   readonly routing: () => Routing
+  /** Campaign, for calls with the proxy's token. */
   readonly upstream: Dispatcher
+  /** Campaign, for calls forwarded without it (limits.unidentifiedConnections): they cannot take the integrations' connections. */
+  readonly passthroughUpstream: Dispatcher
   readonly campaignOrigin: string
   /** Campaign's host and port, its Host header. */
   readonly campaignHost: string
@@ -105,7 +108,8 @@ export function requestFlow (deps: FlowDependencies): (request: FastifyRequest, 
     if (decision.kind === 'refuse') throw new ProxyFault(decision.fault, { detail: decision.detail })
     if (decision.kind === 'logon' || decision.kind === 'logoff') return await answerLocally(r, decision, context, reply)
     if (decision.kind === 'inject' && decision.password !== undefined) await verify(decision.password, context.caller)
-    if (decision.integration !== undefined) deps.admission.enter(decision.integration.name, r.config.limits.maxConcurrentRequests, reply.raw)
+    const admitted = deps.admission.enter(decision.integration?.name, r.config.limits, reply.raw)
+    if (admitted !== undefined) await admitted
     const account = decision.kind === 'inject' ? decision.account : undefined
     if (account !== undefined) context.token = await tokens.get(account)
     let body: Buffer | Readable | null = method === 'GET' || method === 'HEAD' ? null : (request.body as IncomingMessage | undefined) ?? null
@@ -127,7 +131,7 @@ export function requestFlow (deps: FlowDependencies): (request: FastifyRequest, 
   async function send (request: FastifyRequest, context: ProxyContext, body: Buffer | Readable | null, bodyLength: number | undefined, inspection: Inspection): Promise<UpstreamAnswer> {
     const startedAt = clock()
     try {
-      const answer = await forward(deps.upstream, {
+      const answer = await forward(context.token === undefined ? deps.passthroughUpstream : deps.upstream, {
         method: request.method,
         path: request.url,
         headers: upstreamHeaders(request.headers, {

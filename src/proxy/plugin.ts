@@ -65,7 +65,8 @@ export async function proxyPlugin (app: FastifyInstance, options: ProxyPluginOpt
     },
   }
   const upstream = campaignPool(initial.campaign)
-  app.addHook('onClose', async () => { await upstream.close() })
+  const passthroughUpstream = campaignPool(initial.campaign, initial.limits.unidentifiedConnections)
+  app.addHook('onClose', async () => { await Promise.all([upstream.close(), passthroughUpstream.close()]) })
   const passwords = new PasswordChecker({
     now,
     onOutcome: (outcome, { integration, login }, caller, { failures, locked }) => {
@@ -76,6 +77,7 @@ export async function proxyPlugin (app: FastifyInstance, options: ProxyPluginOpt
   const handle = requestFlow({
     routing: () => routing,
     upstream,
+    passthroughUpstream,
     campaignOrigin: new URL(initial.campaign.url).origin,
     campaignHost: new URL(initial.campaign.url).host,
     tokens,

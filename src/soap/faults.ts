@@ -24,7 +24,7 @@ export const PROXY_FAULTS = {
   upstreamUnavailable: { status: 502, code: 'Server', message: 'PRX-000011 Adobe Campaign could not be reached.' },
   upstreamTimeout: { status: 504, code: 'Server', message: 'PRX-000012 Adobe Campaign did not answer in time.' },
   internal: { status: 500, code: 'Server', message: 'PRX-000013 The proxy failed to process the request.' },
-  tooManyRequests: { status: 429, code: 'Server', message: 'PRX-000014 Too many requests of this integration are in progress. Retry later.' },
+  overloaded: { status: 503, code: 'Server', message: 'PRX-000014 Too many requests of this integration are in progress or waiting. Retry later.' },
   contentEncoding: { status: 415, code: 'Client', message: 'PRX-000006 Compressed request bodies (Content-Encoding) are not accepted: send the SOAP envelope uncompressed.' },
   badRequest: { status: 400, code: 'Client', message: 'PRX-000008 The request is malformed.' },
   invalidMediaType: { status: 415, code: 'Client', message: 'PRX-000009 The Content-Type header is not a valid media type.' },
