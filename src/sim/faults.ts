@@ -7,7 +7,7 @@
  * `simulate`'s options.
  */
 export type Fault =
-  /** Delay the response by this many milliseconds, then answer normally. */
+  /** Delay the response by this many milliseconds, then answer normally; `close()` or `refuseConnections(true)` cancels the delay and drops the request. */
   | { readonly kind: 'latency', readonly ms: number }
   /** Answer this status (5xx, 429...) with an optional body and headers, e.g. `Retry-After`. */
   | { readonly kind: 'status', readonly status: number, readonly body?: string, readonly headers?: Readonly<Record<string, string>> }

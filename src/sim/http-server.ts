@@ -38,6 +38,8 @@ export class SimServer {
   readonly #options: SimServerOptions
   readonly #server: Server
   readonly #sockets = new Set<Socket>()
+  /** Aborts the latency faults in progress when connections are dropped (`close()`, `refuseConnections(true)`). */
+  #pending = new AbortController()
   #port: number
   #listening = false
 
@@ -75,11 +77,15 @@ export class SimServer {
 
   /**
    * `true` stops listening (new connections are refused by the OS) and drops
-   * open connections; `false` listens again on the same port.
+   * open connections, with the requests an injected latency is delaying:
+   * their timers are cancelled, so nothing is left pending; `false` listens
+   * again on the same port.
    */
   async refuseConnections (refuse: boolean): Promise<void> {
     if (refuse && this.#listening) {
       this.#listening = false
+      this.#pending.abort()
+      this.#pending = new AbortController()
       const closed = new Promise<void>(resolve => this.#server.close(() => resolve()))
       this.#destroySockets()
       await closed
@@ -97,6 +103,8 @@ export class SimServer {
   }
 
   async #serve (req: IncomingMessage, res: ServerResponse): Promise<void> {
+    // Taken before the body is read: dropping the connections meanwhile aborts this request's latency too.
+    const dropped = this.#pending.signal
     const body = await readBody(req, this.#options.maxBodyBytes)
     if (body === undefined) {
       res.writeHead(413, { 'content-type': 'text/plain', connection: 'close' })
@@ -117,7 +125,8 @@ export class SimServer {
     for (const fault of faults) {
       switch (fault.kind) {
         case 'latency':
-          await delay(fault.ms)
+          // Rejects once the connections are dropped; the caller of #serve then destroys this one.
+          await delay(fault.ms, undefined, { signal: dropped })
           break
         case 'reset':
           req.socket.destroy()

@@ -5,15 +5,21 @@
 // the environment docker-compose.yml sets; then /readyz and a SOAP call
 // through it against the simulators. A runtime dependency declared only as
 // a devDependency makes it fail to start.
+//
+// Like the image's /usr/local/bin/node, the runtime the non-root user starts
+// is its own copy of this checkout's Node binary, in a directory under the
+// system's temporary directory that everyone can traverse: the checkout
+// itself may sit where that user cannot reach (a 0700 home or mktemp -d).
 import { execFile, spawn } from 'node:child_process'
 import { once } from 'node:events'
-import { chmod, cp, mkdir, mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises'
+import { constants } from 'node:fs'
+import { chmod, copyFile, cp, mkdir, mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises'
 import { createServer, type AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
-import t from 'tap'
+import t, { type Test } from 'tap'
 import { CampaignSimulator } from '../../src/sim/campaign.js'
 import { ImsSimulator } from '../../src/sim/ims.js'
 import { send } from '../fixtures/http.js'
@@ -31,6 +37,21 @@ async function freePort (): Promise<number> {
   server.close()
   await once(server, 'close')
   return port
+}
+
+/**
+ * The Node binary running this test, copied into a new directory under the
+ * temporary directory (read-only, traversable and executable by every user);
+ * removed when the test ends. Returns the binary's path.
+ */
+async function nodeRuntime (t: Test): Promise<string> {
+  const runtime = await mkdtemp(join(tmpdir(), 'container-node-'))
+  t.teardown(async () => { await chmod(runtime, 0o755); await rm(runtime, { recursive: true, force: true }) })
+  const node = join(runtime, 'node')
+  await copyFile(process.execPath, node, constants.COPYFILE_FICLONE)
+  await chmod(node, 0o555)
+  await chmod(runtime, 0o555)
+  return node
 }
 
 /** chmod -R: directories and files readable by all, writable by nobody. */
@@ -71,9 +92,10 @@ t.test('the runtime stage: production dependencies only, non-root, read-only, de
   await readOnly(secrets)
   const [proxyPort, adminPort] = [await freePort(), await freePort()]
   const asRoot = process.getuid?.() === 0
+  const node = await nodeRuntime(t)
   // The environment docker-compose.yml gives the proxy service.
   const env = {
-    PATH: process.env.PATH ?? '',
+    PATH: `${dirname(node)}:${process.env.PATH ?? ''}`,
     CAMPAIGN_URL: campaign.url,
     IMS_TOKEN_URL: ims.tokenUrl,
     IMS_CLIENT_ID: CLIENT.clientId,
@@ -88,7 +110,10 @@ t.test('the runtime stage: production dependencies only, non-root, read-only, de
     ADMIN_PORT: String(adminPort),
     NODE_ENV: 'production',
   }
-  const child = spawn(process.execPath, [join(app, 'dist/cli.js'), 'serve', '--config', join(app, 'config/default.yaml')], {
+  // Exactly that environment: `env -i` (which execs node, so signals reach it) also drops the
+  // NODE_OPTIONS tap's coverage adds to every process spawned, which would load its hooks from this checkout.
+  const command = [...Object.entries(env).map(([name, value]) => `${name}=${value}`), node, join(app, 'dist/cli.js'), 'serve', '--config', join(app, 'config/default.yaml')]
+  const child = spawn('env', ['-i', ...command], {
     cwd: app, env, stdio: ['ignore', 'pipe', 'pipe'], ...(asRoot ? { uid: NOBODY, gid: NOBODY } : {}),
   })
   let output = ''
