@@ -25,6 +25,36 @@ export class UpstreamError extends Error {
   }
 }
 
+interface HealthLog {
+  warn (obj: object, msg: string): void
+  info (obj: object, msg: string): void
+}
+
+/**
+ * Whether Campaign answers, logged once per change: the first failure of
+ * an outage with its cause (warn), the first answer after it (info).
+ */
+export class UpstreamHealth {
+  #isDown = false
+  readonly #log: HealthLog
+
+  constructor (log: HealthLog) {
+    this.#log = log
+  }
+
+  failed (err: UpstreamError): void {
+    if (this.#isDown) return
+    this.#isDown = true
+    this.#log.warn({ err: err.cause, timeout: err.isTimeout }, 'Campaign unreachable: requests get 502/504 until it answers again')
+  }
+
+  answered (): void {
+    if (!this.#isDown) return
+    this.#isDown = false
+    this.#log.info({}, 'Campaign answers again')
+  }
+}
+
 /** undici's codes for a connect, headers or body timeout. */
 const TIMEOUT_CODES = new Set(['UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT'])
 
@@ -33,7 +63,13 @@ export interface ErrorAnswer {
   /** For the client (never internal text). */
   readonly detail: string | undefined
   readonly retryAfterSeconds: number | undefined
-  readonly level: 'info' | 'warn' | 'error'
+  /**
+   * How loudly to log this one request. An outage (no IMS token, Campaign
+   * unreachable) is one event, logged when the state changes (by the
+   * token provider, by `UpstreamHealth`); its calls are `debug`, and their
+   * access lines carry the fault code.
+   */
+  readonly level: 'debug' | 'info' | 'error'
   /** The log message. */
   readonly message: string
 }
@@ -42,11 +78,11 @@ export interface ErrorAnswer {
 export function answerFor (err: unknown): ErrorAnswer {
   if (err instanceof ProxyFault) return { fault: err.fault, detail: err.detail, retryAfterSeconds: err.retryAfterSeconds, level: 'info', message: 'request refused by the proxy' }
   if (err instanceof TokenUnavailableError || err instanceof ImsConfigurationError) {
-    return { fault: 'imsUnavailable', detail: undefined, retryAfterSeconds: Math.max(1, Math.ceil(err.retryAfterSeconds)), level: 'warn', message: 'no IMS token for the request' }
+    return { fault: 'imsUnavailable', detail: undefined, retryAfterSeconds: Math.max(1, Math.ceil(err.retryAfterSeconds)), level: 'debug', message: 'no IMS token for the request' }
   }
   if (err instanceof BodyTooLargeError) return { fault: 'tooLarge', detail: undefined, retryAfterSeconds: undefined, level: 'info', message: 'request body over limits.maxBodyBytes' }
   if (err instanceof UpstreamError) {
-    return { fault: err.isTimeout ? 'upstreamTimeout' : 'upstreamUnavailable', detail: undefined, retryAfterSeconds: undefined, level: 'warn', message: 'upstream request failed' }
+    return { fault: err.isTimeout ? 'upstreamTimeout' : 'upstreamUnavailable', detail: undefined, retryAfterSeconds: undefined, level: 'debug', message: 'upstream request failed' }
   }
   // Fastify's own refusals of a malformed request (a bad percent-encoding, an invalid Content-Type): a client error, not a 500.
   const fastify = err as { code?: unknown, statusCode?: unknown } | null

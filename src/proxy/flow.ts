@@ -21,6 +21,7 @@ import { pathOf } from './accounting.js'
 import { Admission } from './admission.js'
 import { credentialRanges, outgoingBody, readRequestBody, type ReadBody } from './body.js'
 import { newContext, type ProxyContext } from './context.js'
+import { UpstreamError, type UpstreamHealth } from './errors.js'
 import { forward, type UpstreamAnswer } from './forwarder.js'
 import { downstreamHeaders, upstreamHeaders } from './headers.js'
 import { clientOrigin, inspectionLimit, isTokenRejection, logonResponseSessionToken, wsdlThroughProxy, type Inspection } from './inspect.js'
@@ -48,6 +49,7 @@ export interface FlowDependencies {
   readonly remembered: RememberedSessions
   readonly admission: Admission
   readonly rejections: RejectionBudget
+  readonly health: UpstreamHealth
   readonly metrics: ProxyMetrics
   readonly now: () => number
   readonly clock: () => number
@@ -145,7 +147,11 @@ export function requestFlow (deps: FlowDependencies): (request: FastifyRequest, 
         collectUpTo: (status, headers) => inspectionLimit(inspection, status, headers),
       })
       context.upstreamStatus = answer.status
+      deps.health.answered()
       return answer
+    } catch (err) {
+      if (err instanceof UpstreamError) deps.health.failed(err)
+      throw err
     } finally {
       context.upstreamMs = (context.upstreamMs ?? 0) + clock() - startedAt
     }

@@ -17,7 +17,7 @@ import { SOAP_CONTENT_TYPE } from '../soap/envelope.js'
 import { PROXY_FAULTS, proxyFaultBody } from '../soap/faults.js'
 import { accounting, CLIENT_CLOSED_REQUEST } from './accounting.js'
 import { Admission } from './admission.js'
-import { answerFor } from './errors.js'
+import { answerFor, UpstreamHealth } from './errors.js'
 import { requestFlow } from './flow.js'
 import { RejectionBudget } from './rejection-budget.js'
 import { rememberedSessions, routingOf } from './routing.js'
@@ -93,6 +93,7 @@ export async function proxyPlugin (app: FastifyInstance, options: ProxyPluginOpt
     remembered,
     admission: new Admission(metrics),
     rejections: new RejectionBudget(now),
+    health: new UpstreamHealth(app.log),
     metrics,
     now,
     clock,
@@ -105,7 +106,7 @@ export async function proxyPlugin (app: FastifyInstance, options: ProxyPluginOpt
   app.setErrorHandler((err: unknown, request: FastifyRequest, reply: FastifyReply) => {
     const answer = answerFor(err)
     const context = request.proxy
-    request.log[answer.level]({ ...(answer.level === 'info' ? {} : { err }), integration: context?.integration?.name, fault: answer.fault, detail: answer.detail }, answer.message)
+    request.log[answer.level]({ ...(answer.level === 'error' ? { err } : {}), integration: context?.integration?.name, fault: answer.fault, detail: answer.detail }, answer.message)
     if (context !== null) context.fault = answer.fault
     if (answer.retryAfterSeconds !== undefined) reply.header('retry-after', String(answer.retryAfterSeconds))
     return reply.code(PROXY_FAULTS[answer.fault].status).type(SOAP_CONTENT_TYPE).send(proxyFaultBody(answer.fault, request.id, answer.detail))
