@@ -29,6 +29,7 @@ import type { RejectionBudget } from './rejection-budget.js'
 import type { RememberedSessions, Routing } from './routing.js'
 import type { SessionInfoSource } from './session-info.js'
 import type { BearerToken, TokenSource } from './token-source.js'
+import { boundedText } from '../observability/bounded.js'
 import type { ProxyMetrics } from '../observability/metrics.js'
 
 /** Dot segments (plain or percent-encoded) and backslashes: paths Campaign's servlet container could resolve elsewhere. */
@@ -94,7 +95,7 @@ export function requestFlow (deps: FlowDependencies): (request: FastifyRequest, 
       if (encoding !== undefined && encoding.trim().toLowerCase() !== 'identity') throw new ProxyFault('contentEncoding', { detail: `Content-Encoding: ${encoding.slice(0, 32)}` })
       const declared = request.headers['content-length']
       read = await readRequestBody(request.body as IncomingMessage, declared === undefined ? undefined : Number(declared), r.config.limits)
-      context.soapMethod = read.location.soapMethod
+      context.soapMethod = boundedText(read.location.soapMethod)
     }
     const decision = decideIdentity({
       method,
@@ -105,7 +106,7 @@ export function requestFlow (deps: FlowDependencies): (request: FastifyRequest, 
       certificate: r.identity.hasCertificates ? clientIdentity(socket) : undefined,
     }, r.identity)
     context.integration = decision.integration
-    context.login = decision.login
+    context.login = boundedText(decision.login)
     context.authPath = decision.authPath
     if (decision.kind === 'refuse') throw new ProxyFault(decision.fault, { detail: decision.detail })
     if (decision.kind === 'logon' || decision.kind === 'logoff') return await answerLocally(r, decision, context, reply)

@@ -1,0 +1,51 @@
+// Text a caller controls is stored bounded: megabyte logins and SOAP method
+// namespaces become fixed-size digests in the inventory, the metric labels
+// and the access lines, so /metrics and /integrations stay small.
+import { once } from 'node:events'
+import { createServer } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import t from 'tap'
+import { boundedText, MAX_STORED_TEXT } from '../../src/observability/bounded.js'
+import { send, soapPost } from '../fixtures/http.js'
+import { startProxyStack } from '../fixtures/proxy-stack.js'
+
+const ENVELOPE = (method: string, urn: string, params: string): string =>
+  `<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/"><s:Body><m:${method} xmlns:m="${urn}">${params}</m:${method}></s:Body></s:Envelope>`
+
+t.test('boundedText keeps short printable text and digests the rest', async t => {
+  t.equal(boundedText('nms:rtEvent#PushEvent'), 'nms:rtEvent#PushEvent', 'a method name as it is')
+  t.equal(boundedText(undefined), undefined, 'nothing stays nothing')
+  t.match(boundedText('a'.repeat(MAX_STORED_TEXT + 1)), /^sha256:[0-9a-f]{32}$/, 'too long: a digest')
+  t.match(boundedText('crm\nop'), /^sha256:/, 'a control character: a digest')
+  t.equal(boundedText('x'.repeat(1e6)), boundedText('x'.repeat(1e6)), 'the same text, the same digest (the inventory still groups it)')
+})
+
+// A login longer than a parameter's 4 KiB budget is not even read (the
+// scanner stops there); the 4,000-character ones below are read, and stored bounded.
+t.test('100 long logins and 100 megabyte method namespaces: /metrics and /integrations stay under 2 MB', async t => {
+  const upstream = createServer((req, res) => { req.resume(); req.on('end', () => { res.writeHead(200, { 'content-type': 'text/xml' }); res.end('<ok/>') }) })
+  upstream.listen(0, '127.0.0.1')
+  await once(upstream, 'listening')
+  t.teardown(() => { upstream.close() })
+  const s = await startProxyStack(t, {
+    integrations: '  - { name: website, networks: [127.0.0.2/32], technicalAccount: marketing }',
+    campaignUrl: `http://127.0.0.1:${(upstream.address() as AddressInfo).port}`,
+    extra: 'unknownCallers: reject',
+  })
+  const huge = (i: number): string => `${i}-${'a'.repeat(1_000_000)}`
+  for (let i = 0; i < 100; i++) {
+    const logon = await soapPost(s.soapRouter, ENVELOPE('Logon', 'urn:xtk:session', `<sessiontoken/><strLogin>${i}-${'a'.repeat(4000)}</strLogin><strPassword>x</strPassword>`), {}, 'xtk:session#Logon')
+    t.equal(logon.status, 500, 'an unknown login is refused') || t.bailout()
+    const call = await send(s.soapRouter, { method: 'POST', headers: { 'content-type': 'text/xml' }, body: ENVELOPE('PushEvent', `urn:${huge(i)}`, '<sessiontoken/>'), localAddress: '127.0.0.2' })
+    t.equal(call.status, 200, 'a method in a huge namespace is forwarded for the network integration') || t.bailout()
+  }
+  const metrics = (await send(`${s.server.adminUrl}/metrics`)).body.length
+  const inventory = await send(`${s.server.adminUrl}/integrations`)
+  t.ok(metrics < 2 * 1024 ** 2, `/metrics is ${metrics} bytes`)
+  t.ok(inventory.body.length < 2 * 1024 ** 2, `/integrations is ${inventory.body.length} bytes`)
+  const report = JSON.parse(inventory.text) as { unknownCallers: Array<{ login: string | null }>, integrations: Array<{ name: string, methods: Record<string, number> }> }
+  t.ok(report.unknownCallers.length >= 100 && report.unknownCallers.every(c => typeof c.login === 'string' && /^sha256:/.test(c.login)), 'every unknown login is stored as a digest')
+  const methods = Object.keys(report.integrations.find(i => i.name === 'website')?.methods ?? {})
+  t.ok(methods.length > 0 && methods.every(m => m.length <= MAX_STORED_TEXT), 'and every method name too')
+  t.ok(s.logs.every(line => line.length < 10_000), 'no log line holds the caller\'s megabytes')
+})
