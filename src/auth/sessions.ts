@@ -38,8 +38,42 @@ export interface SessionTokensOptions {
   readonly revocations?: Revocations
 }
 
-/** The revoked session ids of a replica, until each would have expired. */
-export type Revocations = LRUCache<string, true>
+/**
+ * The sessions a replica has seen logged off, until each would have
+ * expired. Bounded: when it is full, the oldest revocation makes room, and
+ * every session of that integration issued no later than the evicted one
+ * is refused from then on (a watermark per integration). So losing a
+ * revocation can only refuse more sessions (their clients log on again),
+ * never accept a logged-off one, however many Logoffs a caller sends.
+ */
+export class Revocations {
+  readonly #ids: LRUCache<string, ProxySession>
+  readonly #issuedUpTo = new Map<string, number>()
+  readonly #now: () => number
+
+  constructor (max: number, now: () => number) {
+    this.#now = now
+    this.#ids = new LRUCache<string, ProxySession>({
+      max,
+      ttlAutopurge: false,
+      ttlResolution: 0,
+      perf: { now },
+      dispose: (session, _id, reason) => {
+        if (reason !== 'evict' || session.expiresAt <= now()) return
+        this.#issuedUpTo.set(session.integration, Math.max(this.#issuedUpTo.get(session.integration) ?? 0, session.issuedAt))
+      },
+    })
+  }
+
+  add (session: ProxySession): void {
+    this.#ids.set(session.id, session, { ttl: Math.max(1, session.expiresAt - this.#now()) })
+  }
+
+  has (session: ProxySession): boolean {
+    const upTo = this.#issuedUpTo.get(session.integration)
+    return (upTo !== undefined && session.issuedAt <= upTo) || this.#ids.has(session.id)
+  }
+}
 
 export class SessionTokens {
   readonly #sessionKey: KeyObject
@@ -55,7 +89,7 @@ export class SessionTokens {
     this.#securityKey = derive('security token v1')
     this.#ttlMs = options.ttlSeconds * 1000
     this.#now = options.now ?? Date.now
-    this.#revoked = options.revocations ?? new LRUCache<string, true>({ max: options.maxRevoked ?? MAX_REVOKED_SESSIONS, ttlAutopurge: false, ttlResolution: 0, perf: { now: this.#now } })
+    this.#revoked = options.revocations ?? new Revocations(options.maxRevoked ?? MAX_REVOKED_SESSIONS, this.#now)
   }
 
   get revocations (): Revocations {
@@ -93,7 +127,7 @@ export class SessionTokens {
 
   /** Ends a session on this replica (Logoff): remembered until it would have expired anyway. */
   revoke (session: ProxySession): void {
-    this.#revoked.set(session.id, true, { ttl: Math.max(1, session.expiresAt - this.#now()) })
+    this.#revoked.add(session)
   }
 
   #check (token: string, prefix: string, key: KeyObject): SessionCheck {
@@ -104,7 +138,7 @@ export class SessionTokens {
     const data = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as { i: string, id: string, iat: number, exp: number }
     const session: ProxySession = { integration: data.i, id: data.id, issuedAt: data.iat, expiresAt: data.exp }
     if (this.#now() >= session.expiresAt) return { ok: false, reason: 'expired' }
-    if (this.#revoked.has(session.id)) return { ok: false, reason: 'revoked' }
+    if (this.#revoked.has(session)) return { ok: false, reason: 'revoked' }
     return { ok: true, session }
   }
 }

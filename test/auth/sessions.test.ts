@@ -48,3 +48,27 @@ t.test('shape: ours versus Campaign tokens and inline credentials', async t => {
   t.notOk(issued.sessionToken.includes('/'), 'never contains a slash')
   t.same(tokens.verify('mc/password'), { ok: false, reason: 'malformed' }, 'verify refuses other shapes')
 })
+
+t.test('a flood of Logoffs cannot un-revoke a session: an evicted revocation refuses every earlier session of its integration', async t => {
+  let now = Date.parse('2026-12-01T10:00:00Z')
+  const sessions = new SessionTokens({ secret: 'flood-test-secret-0123456789abcdefghij', ttlSeconds: 3600, now: () => now, maxRevoked: 2 })
+  const earlier = sessions.issue('crm')
+  now += 1000
+  const victim = sessions.issue('crm')
+  sessions.revoke(victim.session)
+  now += 1000
+  const flood = [sessions.issue('crm'), sessions.issue('crm')]
+  for (const f of flood) sessions.revoke(f.session)
+  now += 1000
+  const later = sessions.issue('crm')
+  const other = sessions.issue('website')
+  t.same(sessions.verify(victim.sessionToken), { ok: false, reason: 'revoked' }, 'the evicted revocation still holds')
+  t.same(sessions.verify(earlier.sessionToken), { ok: false, reason: 'revoked' }, 'and an earlier session of the integration is refused too (its client logs on again)')
+  t.equal(sessions.verify(later.sessionToken).ok, true, 'a session issued after it is not affected')
+  t.equal(sessions.verify(other.sessionToken).ok, true, 'nor another integration\'s')
+  now += 3600 * 1000
+  const next = sessions.issue('crm')
+  const afterExpiry = sessions.issue('crm')
+  sessions.revoke(afterExpiry.session)
+  t.equal(sessions.verify(next.sessionToken).ok, true, 'an expired revocation makes room without moving the watermark')
+})
