@@ -26,6 +26,7 @@ export function buildLimits (data: unknown, { report, sizeOf }: BuildContext): L
     maxConcurrentRequestsTotal: number(limits.maxConcurrentRequestsTotal, DEFAULTS.limits.maxConcurrentRequestsTotal),
     maxUnidentifiedRequests: number(limits.maxUnidentifiedRequests, DEFAULTS.limits.maxUnidentifiedRequests),
     unidentifiedConnections: number(limits.unidentifiedConnections, DEFAULTS.limits.unidentifiedConnections),
+    responseIdleTimeoutSeconds: number(limits.responseIdleTimeoutSeconds, DEFAULTS.limits.responseIdleTimeoutSeconds),
     requestTimeoutSeconds,
     headersTimeoutSeconds,
     keepAliveTimeoutSeconds: number(limits.keepAliveTimeoutSeconds, DEFAULTS.limits.keepAliveTimeoutSeconds),

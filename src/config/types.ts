@@ -103,6 +103,8 @@ export interface LimitsConfig {
   readonly maxUnidentifiedRequests: number
   /** Upstream connections for calls forwarded without the proxy's token (passthrough, anonymous), apart from campaign.maxConnections. */
   readonly unidentifiedConnections: number
+  /** A streamed answer whose client reads nothing for this long is cut, releasing its Campaign connection. */
+  readonly responseIdleTimeoutSeconds: number
   /** Time a client has to send a whole request (headers and body). */
   readonly requestTimeoutSeconds: number
   /** Time a client has to send the request headers. */

@@ -49,6 +49,7 @@ export class ProxyMetrics {
   readonly #passthrough: Counter<'integration'>
   readonly #concurrencyRejections: Counter<'integration'>
   readonly #queued: Gauge<'integration'>
+  readonly #slowReaders: Counter<'integration'>
   readonly #methods = new Set<string>()
 
   constructor (options: { readonly tokens: TokenStatusSource, readonly now?: () => number, readonly defaultMetrics?: boolean }) {
@@ -124,6 +125,12 @@ export class ProxyMetrics {
       labelNames: ['integration'],
       registers,
     })
+    this.#slowReaders = new Counter({
+      name: `${METRIC_PREFIX}slow_readers_total`,
+      help: 'Streamed answers cut because the client read nothing for limits.responseIdleTimeoutSeconds (its upstream connection is released).',
+      labelNames: ['integration'],
+      registers,
+    })
     this.#queued = new Gauge({
       name: `${METRIC_PREFIX}queued_requests`,
       help: 'Requests waiting for a concurrency slot, by integration ("(unidentified)": callers no integration is attributed to; "(process)": the process-wide limit).',
@@ -173,6 +180,11 @@ export class ProxyMetrics {
 
   concurrencyRejection (integration: string): void {
     this.#concurrencyRejections.inc({ integration })
+  }
+
+  /** A streamed answer cut because its client stopped reading (limits.responseIdleTimeoutSeconds). */
+  slowReader (integration: string | undefined): void {
+    this.#slowReaders.inc({ integration: integration ?? UNKNOWN_INTEGRATION })
   }
 
   /** A request started (+1) or stopped (-1) waiting for a slot of `integration` ('(process)': the process-wide limit). */

@@ -146,6 +146,11 @@ export function requestFlow (deps: FlowDependencies): (request: FastifyRequest, 
         }),
         body,
         collectUpTo: (status, headers) => inspectionLimit(inspection, status, headers),
+        idleTimeoutMs: deps.routing().config.limits.responseIdleTimeoutSeconds * 1000,
+        onIdle: () => {
+          metrics.slowReader(context.integration?.name)
+          request.log.info({ integration: context.integration?.name }, 'the client stopped reading Campaign\'s answer: cut after limits.responseIdleTimeoutSeconds')
+        },
       })
       context.upstreamStatus = answer.status
       deps.health.answered()

@@ -20,6 +20,18 @@ export interface UpstreamCall {
   readonly body: Buffer | Readable | null
   /** Bytes of an answer with this status to collect whole (0: stream it). */
   readonly collectUpTo: (status: number, headers: IncomingHttpHeaders) => number
+  /**
+   * A streamed answer that makes no progress for this long (the client
+   * reads nothing, and Campaign's data waits for it) is cut, and its
+   * upstream connection released; `onIdle` is told.
+   */
+  readonly idleTimeoutMs: number
+  readonly onIdle: () => void
+}
+
+/** Raised into a streamed answer cut because its client stopped reading. */
+export class SlowReaderError extends Error {
+  override name = 'SlowReaderError'
 }
 
 export interface UpstreamAnswer {
@@ -42,14 +54,23 @@ export function forward (dispatcher: Dispatcher, call: UpstreamCall): Promise<Up
     let stream: Readable | undefined
     let settled = false
 
+    let idle: NodeJS.Timeout | undefined
     const startStream = (controller: DispatchController): Readable => {
       const readable = new Readable({
-        read () { controller.resume() },
+        read () {
+          (idle as NodeJS.Timeout).refresh()
+          controller.resume()
+        },
         destroy (err, callback) {
+          clearTimeout(idle)
           if (!controller.aborted) controller.abort(err ?? new Error('the client stopped reading'))
           callback(err)
         },
       })
+      idle = setTimeout(() => {
+        call.onIdle()
+        readable.destroy(new SlowReaderError(`no progress for ${call.idleTimeoutMs} ms`))
+      }, call.idleTimeoutMs)
       for (const chunk of chunks) readable.push(chunk)
       chunks = []
       stream = readable
@@ -72,6 +93,7 @@ export function forward (dispatcher: Dispatcher, call: UpstreamCall): Promise<Up
       },
       onResponseData (controller, chunk) {
         if (stream !== undefined) {
+          (idle as NodeJS.Timeout).refresh()
           if (!stream.push(chunk)) controller.pause()
           return
         }
@@ -81,6 +103,7 @@ export function forward (dispatcher: Dispatcher, call: UpstreamCall): Promise<Up
       },
       onResponseEnd () {
         if (stream !== undefined) {
+          clearTimeout(idle)
           stream.push(null)
           return
         }
