@@ -18,22 +18,21 @@ const CLEAR = { failures: 0, locked: false } as const
 export type PasswordOutcome = 'success' | 'failure' | 'locked'
 
 export interface PasswordCheckOptions {
-  readonly now?: () => number
+  readonly now: () => number
   /** Called once per check that was not answered from the verification cache. */
-  readonly onOutcome?: (outcome: PasswordOutcome, presented: PresentedPassword, caller: string, lockout: { readonly failures: number, readonly locked: boolean }) => void
+  readonly onOutcome: (outcome: PasswordOutcome, presented: PresentedPassword, caller: string, lockout: { readonly failures: number, readonly locked: boolean }) => void
 }
 
 export class PasswordChecker {
   readonly #lockout: LoginLockout
   readonly #verified: VerifiedCredentialCache
   readonly #inFlight = new Map<string, Promise<boolean>>()
-  readonly #onOutcome: NonNullable<PasswordCheckOptions['onOutcome']>
+  readonly #onOutcome: PasswordCheckOptions['onOutcome']
 
-  constructor (options: PasswordCheckOptions = {}) {
-    const now = options.now ?? Date.now
-    this.#lockout = new LoginLockout({ now })
-    this.#verified = new VerifiedCredentialCache({ key: randomBytes(32), now })
-    this.#onOutcome = options.onOutcome ?? (() => {})
+  constructor (options: PasswordCheckOptions) {
+    this.#lockout = new LoginLockout({ now: options.now })
+    this.#verified = new VerifiedCredentialCache({ key: randomBytes(32), now: options.now })
+    this.#onOutcome = options.onOutcome
   }
 
   /** Whether `presented` is right; a locked login+address is 'locked' whatever the password. */

@@ -85,8 +85,8 @@ export function answerFor (err: unknown): ErrorAnswer {
     return { fault: err.isTimeout ? 'upstreamTimeout' : 'upstreamUnavailable', detail: undefined, retryAfterSeconds: undefined, level: 'debug', message: 'upstream request failed' }
   }
   // Fastify's own refusals of a malformed request (a bad percent-encoding, an invalid Content-Type): a client error, not a 500.
-  const fastify = err as { code?: unknown, statusCode?: unknown } | null
-  if (fastify?.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') return { fault: 'invalidMediaType', detail: undefined, retryAfterSeconds: undefined, level: 'info', message: 'request refused by the proxy' }
-  if (typeof fastify?.statusCode === 'number' && fastify.statusCode >= 400 && fastify.statusCode < 500) return { fault: 'badRequest', detail: undefined, retryAfterSeconds: undefined, level: 'info', message: 'request refused by the proxy' }
+  const fastify = (err ?? {}) as { code?: unknown, statusCode?: unknown }
+  if (fastify.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') return { fault: 'invalidMediaType', detail: undefined, retryAfterSeconds: undefined, level: 'info', message: 'request refused by the proxy' }
+  if (typeof fastify.statusCode === 'number' && fastify.statusCode >= 400 && fastify.statusCode < 500) return { fault: 'badRequest', detail: undefined, retryAfterSeconds: undefined, level: 'info', message: 'request refused by the proxy' }
   return { fault: 'internal', detail: undefined, retryAfterSeconds: undefined, level: 'error', message: 'unexpected error on the request path' }
 }

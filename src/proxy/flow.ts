@@ -188,6 +188,7 @@ export function requestFlow (deps: FlowDependencies): (request: FastifyRequest, 
       metrics.replay(account, 'no_token')
       return rejected
     }
+    /* c8 ignore next 4 -- IMS answering the very token Campaign rejected: replaying with it would be pointless */
     if (fresh.value === bearer.value) {
       metrics.replay(account, 'no_token')
       return rejected

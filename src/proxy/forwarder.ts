@@ -117,7 +117,8 @@ export function forward (dispatcher: Dispatcher, call: UpstreamCall): Promise<Up
           reject(err instanceof BodyTooLargeError ? err : cause instanceof BodyTooLargeError ? cause : new UpstreamError(err))
           return
         }
-        stream?.destroy(err)
+        // Settled without a stream means the answer had ended: an error after it cannot happen, so a stream is there.
+        ;(stream as Readable).destroy(err)
       },
     })
   })

@@ -21,8 +21,9 @@ const ETL = integration('etl', { mode: 'passthrough', login: 'etl_op', technical
 const WEBSITE = integration('website', { networks: ['10.1.0.0/16'] })
 const LEGACY_NET = integration('legacy-net', { mode: 'passthrough', networks: ['10.2.0.0/16'], technicalAccount: undefined })
 const CERTIFIED = integration('certified', { clientCertificates: [{ subject: 'CN=crm-sync' }] })
+const CERTIFIED_LEGACY = integration('certified-legacy', { mode: 'passthrough', clientCertificates: [{ subject: 'CN=legacy' }], technicalAccount: undefined })
 const GONE = 'removed-integration'
-const ALL = [CRM, MC, ETL, WEBSITE, LEGACY_NET, CERTIFIED]
+const ALL = [CRM, MC, ETL, WEBSITE, LEGACY_NET, CERTIFIED, CERTIFIED_LEGACY]
 
 function tables (overrides: Partial<IdentityTables> = {}): IdentityTables {
   const byName = new Map(ALL.map(i => [i.name, i]))
@@ -31,7 +32,7 @@ function tables (overrides: Partial<IdentityTables> = {}): IdentityTables {
     passthroughByLogin: new Map([[ETL.login as string, ETL]]),
     byName,
     byNetwork: address => address.startsWith('10.1.') ? WEBSITE : address.startsWith('10.2.') ? LEGACY_NET : undefined,
-    byCertificate: identity => identity.subject === 'CN=crm-sync' ? CERTIFIED : undefined,
+    byCertificate: identity => identity.subject === 'CN=crm-sync' ? CERTIFIED : identity.subject === 'CN=legacy' ? CERTIFIED_LEGACY : undefined,
     hasCertificates: true,
     isProxyShaped: token => sessions.isProxyShaped(token),
     verifySession: (s, sec) => sessions.verify(s, sec),
@@ -106,6 +107,8 @@ const ROWS: ReadonlyArray<readonly [string, IdentityRequest, Partial<IdentityTab
     { kind: 'inject', integration: 'certified', login: undefined, authPath: 'certificate', account: 'marketing', password: undefined }],
   ['6. an unknown certificate: on to the network', request({ method: 'GET', path: '/r/test', certificate: { subject: 'CN=other', sha256: 'BB' }, caller: '10.1.0.5' }), {},
     { kind: 'inject', integration: 'website', login: undefined, authPath: 'network', account: 'marketing', password: undefined }],
+  ['6. a passthrough integration\'s certificate: forwarded untouched, attributed', request({ method: 'GET', path: '/r/test', certificate: { subject: 'CN=legacy', sha256: 'CC' }, caller: '10.1.0.5' }), {},
+    { kind: 'forward', integration: 'certified-legacy', login: undefined, authPath: 'passthrough', rememberLogon: false }],
   ['7. the caller\'s network', request({ body: soap('PushEvent', [''], 'urn:nms:rtEvent'), caller: '10.1.0.5' }), {},
     { kind: 'inject', integration: 'website', login: undefined, authPath: 'network', account: 'marketing', password: undefined }],
   ['7. a passthrough network: forwarded untouched, attributed', request({ body: soap('PushEvent', [''], 'urn:nms:rtEvent'), caller: '10.2.0.5' }), { unknownCallers: 'reject' },

@@ -74,6 +74,16 @@ t.test('a full queue refuses at once; a waiting client that leaves gives up its 
   t.equal(s.campaign.requests.length, 2, 'the request of the client that left never reached Campaign')
 })
 
+t.test('the process-wide limit queues across integrations', async t => {
+  const s = await startProxyStack(t, { integrations: TWO_INTEGRATIONS, extra: 'limits: { maxConcurrentRequestsTotal: 1, queueTimeoutSeconds: 60 }' })
+  s.campaign.faults.inject({ kind: 'latency', ms: 1000 }, { times: 1 })
+  const first = send(s.soapRouter, { method: 'POST', headers: { 'content-type': 'text/xml' }, body: getOption, localAddress: '127.0.0.1' })
+  await until(() => s.campaign.requests.length >= 1)
+  const second = send(s.soapRouter, { method: 'POST', headers: { 'content-type': 'text/xml' }, body: getOption, localAddress: '127.0.0.2' })
+  t.same([(await first).status, (await second).status], [200, 200], 'another integration\'s call waits for the process slot, then is answered')
+  t.equal(s.campaign.requests.length, 2, 'one after the other')
+})
+
 t.test('unidentified callers share their own budget', async t => {
   const s = await startProxyStack(t, { integrations: '  - { name: website, networks: [127.0.0.2/32], technicalAccount: events }', extra: 'limits: { maxUnidentifiedRequests: 1, queueDepth: 0 }' })
   s.campaign.faults.inject({ kind: 'latency', ms: 1500 }, { times: 1 })
