@@ -31,7 +31,7 @@ export function accounting (metrics: ProxyMetrics, inventory: Inventory, accessL
     context.accounted = true
     const totalMs = clock() - context.startedAt
     const upstreamMs = context.upstreamMs
-    const integration = context.integration?.name
+    const integration = integrationOf(context)
     const fault = faultCode(context.fault)
     metrics.request({
       integration,
@@ -68,6 +68,11 @@ export function accounting (metrics: ProxyMetrics, inventory: Inventory, accessL
 /** The code a client sees in the fault string (`PRX-000010`, `XSV-350008`). */
 function faultCode (fault: ProxyFaultName | undefined): string | undefined {
   return fault === undefined ? undefined : PROXY_FAULTS[fault].message.slice(0, 10)
+}
+
+/** The name of the integration a request is attributed to, if any. */
+export function integrationOf (context: ProxyContext): string | undefined {
+  return context.integration?.name
 }
 
 export function pathOf (url: string): string {

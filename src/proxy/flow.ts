@@ -17,7 +17,7 @@ import type { PasswordChecker } from '../auth/password-check.js'
 import { SOAP_CONTENT_TYPE } from '../soap/envelope.js'
 import { ProxyFault } from '../soap/faults.js'
 import { logoffResponse, logonResponse } from '../soap/logon-response.js'
-import { pathOf } from './accounting.js'
+import { integrationOf, pathOf } from './accounting.js'
 import { Admission } from './admission.js'
 import { credentialRanges, outgoingBody, readRequestBody, type ReadBody } from './body.js'
 import { newContext, type ProxyContext } from './context.js'
@@ -133,34 +133,34 @@ export function requestFlow (deps: FlowDependencies): (request: FastifyRequest, 
 
   async function send (request: FastifyRequest, context: ProxyContext, body: Buffer | Readable | null, bodyLength: number | undefined, inspection: Inspection): Promise<UpstreamAnswer> {
     const startedAt = clock()
-    try {
-      const answer = await forward(context.token === undefined ? deps.passthroughUpstream : deps.upstream, {
-        method: request.method,
-        path: request.url,
-        headers: upstreamHeaders(request.headers, {
-          host: deps.campaignHost,
-          peer: context.peer,
-          isPeerTrusted: context.isPeerTrusted,
-          authorization: context.token === undefined ? undefined : `Bearer ${context.token.value}`,
-          contentLength: bodyLength,
-        }),
-        body,
-        collectUpTo: (status, headers) => inspectionLimit(inspection, status, headers),
-        idleTimeoutMs: deps.routing().config.limits.responseIdleTimeoutSeconds * 1000,
-        onIdle: () => {
-          metrics.slowReader(context.integration?.name)
-          request.log.info({ integration: context.integration?.name }, 'the client stopped reading Campaign\'s answer: cut after limits.responseIdleTimeoutSeconds')
-        },
-      })
-      context.upstreamStatus = answer.status
-      deps.health.answered()
-      return answer
-    } catch (err) {
+    const spent = (): void => { context.upstreamMs = (context.upstreamMs ?? 0) + clock() - startedAt }
+    const answer = await forward(context.token === undefined ? deps.passthroughUpstream : deps.upstream, {
+      method: request.method,
+      path: request.url,
+      headers: upstreamHeaders(request.headers, {
+        host: deps.campaignHost,
+        peer: context.peer,
+        isPeerTrusted: context.isPeerTrusted,
+        authorization: context.token === undefined ? undefined : `Bearer ${context.token.value}`,
+        contentLength: bodyLength,
+      }),
+      body,
+      collectUpTo: (status, headers) => inspectionLimit(inspection, status, headers),
+      idleTimeoutMs: deps.routing().config.limits.responseIdleTimeoutSeconds * 1000,
+      onIdle: () => {
+        const integration = integrationOf(context)
+        metrics.slowReader(integration)
+        request.log.info({ integration }, 'the client stopped reading Campaign\'s answer: cut after limits.responseIdleTimeoutSeconds')
+      },
+    }).catch((err: unknown) => {
+      spent()
       if (err instanceof UpstreamError) deps.health.failed(err)
       throw err
-    } finally {
-      context.upstreamMs = (context.upstreamMs ?? 0) + clock() - startedAt
-    }
+    })
+    spent()
+    context.upstreamStatus = answer.status
+    deps.health.answered()
+    return answer
   }
 
   /** Campaign rejected `bearer`: drop it (when it is still the current one), and send the request once more with a new one if its body was kept. */

@@ -113,8 +113,8 @@ export function forward (dispatcher: Dispatcher, call: UpstreamCall): Promise<Up
       onResponseError (_controller, err) {
         if (!settled) {
           settled = true
-          const cause = (err as { cause?: unknown }).cause
-          reject(err instanceof BodyTooLargeError ? err : cause instanceof BodyTooLargeError ? cause : new UpstreamError(err))
+          // undici hands on the request body's own error as it is.
+          reject(err instanceof BodyTooLargeError ? err : new UpstreamError(err))
           return
         }
         // Settled without a stream means the answer had ended: an error after it cannot happen, so a stream is there.
