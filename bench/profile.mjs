@@ -129,7 +129,7 @@ ${table(['self ms', '% total', '% busy', 'origin'], sorted(origins).map(o => [o.
  * Profiles the proxy under the small call (2 KiB PushEvent, 50
  * connections) on one identity path: 'session', 'network' or 'inline'.
  */
-export async function profileSmallCall ({ path = 'session', seconds = 10, warmupSeconds = 2, connections = 50, intervalUs, signal = 'SIGTERM', out, log = console.log }) {
+export async function profileSmallCall ({ path = 'session', bytes = 2048, seconds = 10, warmupSeconds = 2, connections = 50, intervalUs, signal = 'SIGTERM', out, log = console.log }) {
   const expected = { session: `${LOGIN_INTEGRATION}/session`, network: `${NETWORK_INTEGRATION}/network`, inline: `${LOGIN_INTEGRATION}/inline-password` }[path]
   if (expected === undefined) throw new Error(`--profile-path must be session, network or inline, not ${path}`)
   if (signal !== 'SIGTERM' && signal !== 'SIGINT') throw new Error(`--profile-signal must be SIGTERM or SIGINT, not ${signal}`)
@@ -145,7 +145,7 @@ export async function profileSmallCall ({ path = 'session', seconds = 10, warmup
   const execArgv = ['--cpu-prof', `--cpu-prof-dir=${profiles}`, `--cpu-prof-name=${name}`, ...(intervalUs === undefined ? [] : [`--cpu-prof-interval=${intervalUs}`])]
   const proxy = await startProxy({ upstreamUrl: upstream.url, ims, dir, name: 'profiled', networkAddress, execArgv })
   const token = path === 'session' ? await logon(proxy.url) : path === 'network' ? '' : INLINE
-  const body = bodyOfSize(token, 2048)
+  const body = bodyOfSize(token, bytes)
   await expectIdentity(proxy.adminUrl, expected, () => load({ url: proxy.url, body, connections, duration: warmupSeconds, pid: proxy.child.pid }))
   const nowUs = () => Number(process.hrtime.bigint() / 1000n)
   let window // the load alone, not the metrics scrapes around it

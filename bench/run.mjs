@@ -6,7 +6,7 @@
 // docs/benchmarks-body-size.svg of the tree this script is in.
 //
 // `npm run bench -- --profile [--profile-path session|network|inline]
-// [--profile-out FILE] [--profile-seconds N] [--profile-interval µs]
+// [--profile-out FILE] [--profile-seconds N] [--profile-bytes N] [--profile-interval µs]
 // [--profile-signal SIGTERM|SIGINT]`:
 // only the small call against the proxy under `node --cpu-prof`; prints
 // and writes a summary (default bench/profiles/small-call-<path>.txt).
@@ -28,6 +28,7 @@ const { values } = parseArgs({
     'profile-path': { type: 'string', default: 'session' },
     'profile-out': { type: 'string' },
     'profile-seconds': { type: 'string', default: '10' },
+    'profile-bytes': { type: 'string', default: '2048' },
     'profile-interval': { type: 'string' },
     'profile-signal': { type: 'string', default: 'SIGTERM' },
   },
@@ -47,6 +48,7 @@ if (values.profile) {
     path: values['profile-path'],
     signal: values['profile-signal'],
     seconds: Number(values['profile-seconds']),
+    bytes: Number(values['profile-bytes']),
     ...(values['profile-interval'] === undefined ? {} : { intervalUs: Number(values['profile-interval']) }),
     ...(values['profile-out'] === undefined ? {} : { out: resolve(values['profile-out']) }),
     log,

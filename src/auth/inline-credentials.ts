@@ -6,7 +6,7 @@
  * stored, and the entry is bound to the configured hash, so changing
  * `passwordHash` invalidates it.
  */
-import { createHmac } from 'node:crypto'
+import { createHmac, createSecretKey, type KeyObject } from 'node:crypto'
 import { LRUCache } from 'lru-cache'
 
 export const VERIFIED_CREDENTIALS_DEFAULTS = { ttlSeconds: 300, max: 10_000 } as const
@@ -27,11 +27,12 @@ export interface VerifiedCredentialOptions {
 }
 
 export class VerifiedCredentialCache {
-  readonly #key: Buffer
+  readonly #key: KeyObject
   readonly #cache: LRUCache<string, true>
 
   constructor (options: VerifiedCredentialOptions) {
-    this.#key = options.key
+    // A KeyObject made once: createHmac with a raw Buffer key imports it again on every call.
+    this.#key = createSecretKey(options.key)
     this.#cache = new LRUCache<string, true>({
       max: options.max ?? VERIFIED_CREDENTIALS_DEFAULTS.max,
       ttl: (options.ttlSeconds ?? VERIFIED_CREDENTIALS_DEFAULTS.ttlSeconds) * 1000,

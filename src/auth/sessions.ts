@@ -16,6 +16,8 @@ import { LRUCache } from 'lru-cache'
 export const SESSION_TOKEN_PREFIX = '___'
 export const SECURITY_TOKEN_PREFIX = '@'
 export const MAX_REVOKED_SESSIONS = 100_000
+/** Verified tokens remembered (only tokens this secret signed get in). */
+export const MAX_VERIFIED_TOKENS = 10_000
 const SHAPE = /^(?:___|@)[A-Za-z0-9_-]{16,400}\.[A-Za-z0-9_-]{43}$/
 
 export interface ProxySession {
@@ -81,6 +83,8 @@ export class SessionTokens {
   readonly #ttlMs: number
   readonly #now: () => number
   readonly #revoked: Revocations
+  /** Tokens whose signature was verified, with what they say: a session's later calls skip the HMAC and the decoding (expiry and revocation are checked every time). */
+  readonly #signed = new LRUCache<string, ProxySession>({ max: MAX_VERIFIED_TOKENS })
 
   constructor (options: SessionTokensOptions) {
     // A KeyObject made once: createHmac with a raw Buffer key imports it again on every call (about 10 times slower).
@@ -131,12 +135,18 @@ export class SessionTokens {
   }
 
   #check (token: string, prefix: string, key: KeyObject): SessionCheck {
-    if (!token.startsWith(prefix) || !SHAPE.test(token)) return { ok: false, reason: 'malformed' }
-    const [payload, signature] = token.slice(prefix.length).split('.') as [string, string]
-    const expected = Buffer.from(mac(key, payload))
-    if (!timingSafeEqual(expected, Buffer.from(signature))) return { ok: false, reason: 'signature' }
-    const data = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as { i: string, id: string, iat: number, exp: number }
-    const session: ProxySession = { integration: data.i, id: data.id, issuedAt: data.iat, expiresAt: data.exp }
+    // The prefix first: a session token is never taken for a security token (both are in the cache).
+    if (!token.startsWith(prefix)) return { ok: false, reason: 'malformed' }
+    let session = this.#signed.get(token)
+    if (session === undefined) {
+      if (!SHAPE.test(token)) return { ok: false, reason: 'malformed' }
+      const [payload, signature] = token.slice(prefix.length).split('.') as [string, string]
+      const expected = Buffer.from(mac(key, payload))
+      if (!timingSafeEqual(expected, Buffer.from(signature))) return { ok: false, reason: 'signature' }
+      const data = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as { i: string, id: string, iat: number, exp: number }
+      session = { integration: data.i, id: data.id, issuedAt: data.iat, expiresAt: data.exp }
+      this.#signed.set(token, session)
+    }
     if (this.#now() >= session.expiresAt) return { ok: false, reason: 'expired' }
     if (this.#revoked.has(session)) return { ok: false, reason: 'revoked' }
     return { ok: true, session }

@@ -72,3 +72,16 @@ t.test('a flood of Logoffs cannot un-revoke a session: an evicted revocation ref
   sessions.revoke(afterExpiry.session)
   t.equal(sessions.verify(next.sessionToken).ok, true, 'an expired revocation makes room without moving the watermark')
 })
+
+t.test('a token verified once is still checked for expiry and revocation on every call', async t => {
+  let now = Date.parse('2026-12-01T10:00:00Z')
+  const sessions = new SessionTokens({ secret: 'cache-test-secret-0123456789abcdefghij', ttlSeconds: 60, now: () => now })
+  const a = sessions.issue('crm')
+  const b = sessions.issue('crm')
+  t.equal(sessions.verify(a.sessionToken).ok, true, 'verified (and remembered)')
+  t.equal(sessions.verify(b.sessionToken, b.securityToken).ok, true, 'with its security token too')
+  sessions.revoke(a.session)
+  t.same(sessions.verify(a.sessionToken), { ok: false, reason: 'revoked' }, 'a Logoff after it is seen')
+  now += 61_000
+  t.same(sessions.verify(b.sessionToken, b.securityToken), { ok: false, reason: 'expired' }, 'and so is its expiry')
+})
