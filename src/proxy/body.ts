@@ -12,7 +12,7 @@ import { Readable } from 'node:stream'
 import type { IncomingMessage } from 'node:http'
 import { gathered, joined, readAll, readUpTo } from '../io/streams.js'
 import { LOGON_METHOD } from '../auth/identity.js'
-import { DEFAULT_MAX_PARAMS, emptyRanges, locateSoap, readSoapHead, type ByteRange, type LocateOptions, type SoapLocation } from '../soap/locate.js'
+import { DEFAULT_MAX_PARAMS, emptyRangesInPlace, locateSoap, readSoapHead, type ByteRange, type LocateOptions, type SoapLocation } from '../soap/locate.js'
 import { ProxyFault } from '../soap/faults.js'
 import { BodyTooLargeError } from './errors.js'
 
@@ -75,10 +75,10 @@ function whole (buffer: Buffer): ReadBody {
 /** The body to send upstream with `ranges` emptied (none: byte for byte). */
 export function outgoingBody (read: ReadBody, ranges: readonly ByteRange[], maxBodyBytes: number): OutgoingBody {
   if (read.kind === 'whole') {
-    const body = ranges.length === 0 ? read.buffer : emptyRanges(read.buffer, ranges)
+    const body = emptyRangesInPlace(read.buffer, ranges)
     return { body, length: body.length }
   }
-  const head = emptyRanges(read.head, ranges)
+  const head = emptyRangesInPlace(read.head, ranges)
   return {
     body: Readable.from(bounded(head, read.rest, maxBodyBytes), { objectMode: false }),
     length: read.declaredLength === undefined ? undefined : read.declaredLength - (read.head.length - head.length),

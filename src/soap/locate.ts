@@ -43,20 +43,48 @@ export function locateSoap (head: Buffer, isComplete: boolean, options?: LocateO
 }
 
 /**
+ * `buffer` without the bytes of `ranges`, rewritten in place: the bytes
+ * before each range move towards the end, and the result is a view of the
+ * end of `buffer`. The cost is the bytes before the last range (the
+ * credentials sit near the start), not the body's size. `buffer` must
+ * not be used afterwards.
+ */
+export function emptyRangesInPlace (buffer: Buffer, ranges: readonly ByteRange[]): Buffer {
+  const sorted = checkedRanges(buffer, ranges)
+  let shift = 0
+  for (let i = sorted.length - 1; i >= 0; i--) {
+    const { start, end } = sorted[i] as ByteRange
+    shift += end - start
+    const from = i === 0 ? 0 : (sorted[i - 1] as ByteRange).end
+    buffer.copyWithin(from + shift, from, start)
+  }
+  return buffer.subarray(shift)
+}
+
+/**
  * A copy of `buffer` without the bytes of `ranges` (non-overlapping, any
  * order); every other byte is kept, in order.
  */
 export function emptyRanges (buffer: Buffer, ranges: readonly ByteRange[]): Buffer {
-  const sorted = [...ranges].sort((a, b) => a.start - b.start)
   const parts: Buffer[] = []
   let from = 0
-  for (const { start, end } of sorted) {
-    if (!Number.isSafeInteger(start) || !Number.isSafeInteger(end) || start < from || end < start || end > buffer.length) {
-      throw new RangeError(`range [${start}, ${end}) is outside the buffer or overlaps another`)
-    }
+  for (const { start, end } of checkedRanges(buffer, ranges)) {
     parts.push(buffer.subarray(from, start))
     from = end
   }
   parts.push(buffer.subarray(from))
   return Buffer.concat(parts)
+}
+
+/** `ranges` in order, each inside `buffer` and apart from the others (a wrong one is a programming error). */
+function checkedRanges (buffer: Buffer, ranges: readonly ByteRange[]): ByteRange[] {
+  const sorted = [...ranges].sort((a, b) => a.start - b.start || a.end - b.end)
+  let from = 0
+  for (const { start, end } of sorted) {
+    if (!Number.isSafeInteger(start) || !Number.isSafeInteger(end) || start < from || end < start || end > buffer.length) {
+      throw new RangeError(`range [${start}, ${end}) is outside the buffer or overlaps another`)
+    }
+    from = end
+  }
+  return sorted
 }

@@ -1,7 +1,8 @@
 // emptyRanges removes exactly the given byte ranges and copies every other
 // byte, in order.
 import t from 'tap'
-import { emptyRanges } from '../../src/soap/locate.js'
+import fc from 'fast-check'
+import { emptyRanges, emptyRangesInPlace } from '../../src/soap/locate.js'
 
 const INPUT = Buffer.from('0123456789')
 
@@ -27,4 +28,25 @@ t.test('ranges outside the buffer or overlapping are programming errors', async 
   t.throws(() => emptyRanges(INPUT, [{ start: 4, end: 3 }]), RangeError, 'a reversed range is refused')
   t.throws(() => emptyRanges(INPUT, [{ start: 1.5, end: 3 }]), RangeError, 'a fractional start is refused')
   t.throws(() => emptyRanges(INPUT, [{ start: 1, end: Number.NaN }]), RangeError, 'a NaN end is refused')
+})
+
+t.test('emptyRangesInPlace gives the same bytes as emptyRanges, for any ranges', async t => {
+  t.doesNotThrow(() => fc.assert(fc.property(
+    fc.uint8Array({ minLength: 0, maxLength: 200 }),
+    fc.array(fc.tuple(fc.nat(), fc.nat()), { maxLength: 6 }),
+    (bytes, cuts) => {
+      const input = Buffer.from(bytes)
+      // Disjoint ranges from sorted cut points.
+      const points = cuts.flat().map(p => p % (input.length + 1)).sort((a, b) => a - b)
+      const ranges = []
+      for (let i = 0; i + 1 < points.length; i += 2) ranges.push({ start: points[i] as number, end: points[i + 1] as number })
+      const expected = emptyRanges(input, ranges)
+      const inPlace = emptyRangesInPlace(Buffer.from(input), [...ranges].reverse())
+      if (!inPlace.equals(expected)) throw new Error(`differs for ${JSON.stringify(ranges)}`)
+    }), { numRuns: 500 }), 'removing in place, from the end, equals the copy')
+  const shared = Buffer.from('<a><t>secret</t><rest>xxxxxxxx</rest></a>')
+  const out = emptyRangesInPlace(shared, [{ start: 6, end: 12 }])
+  t.equal(out.toString(), '<a><t></t><rest>xxxxxxxx</rest></a>', 'a view of the end of the same memory')
+  t.equal(out.buffer, shared.buffer, 'no copy was made')
+  t.throws(() => emptyRangesInPlace(Buffer.from('abc'), [{ start: 2, end: 5 }]), RangeError, 'a wrong range is refused as by emptyRanges')
 })
