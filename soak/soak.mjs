@@ -8,7 +8,7 @@
 import { fork } from 'node:child_process'
 import { once } from 'node:events'
 import { readFileSync, mkdtempSync, writeFileSync } from 'node:fs'
-import { createServer, request } from 'node:http'
+import { request } from 'node:http'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
@@ -16,6 +16,7 @@ import { hashPassword } from '../dist/auth/passwords.js'
 import { CampaignSimulator } from '../dist/sim/campaign.js'
 import { rateLimited } from '../dist/sim/faults.js'
 import { ImsSimulator } from '../dist/sim/ims.js'
+import { freePort } from '../bench/processes.mjs'
 
 const { values } = parseArgs({ options: { seconds: { type: 'string', default: '120' }, concurrency: { type: 'string', default: '16' }, 'rss-bound-mb': { type: 'string', default: '32' }, 'heap-mb': { type: 'string', default: '256' } } })
 const SECONDS = Number(values.seconds)
@@ -32,15 +33,6 @@ const MC_PASSWORD = 'mc-password'
 
 const ims = await ImsSimulator.start({ clients: [{ clientId: 'soak-marketing', secrets: ['soak-secret'], scopes: ['AdobeID', 'openid', 'campaign_sdk'] }, { clientId: 'soak-events', secrets: ['soak-events-secret'], scopes: ['AdobeID', 'openid', 'campaign_sdk'] }] })
 const campaign = await CampaignSimulator.start({ authority: ims.authority, imsMandatory: false, allowUserPassword: true, recordLimit: 100 })
-/** A free loopback port (bound, then released). */
-async function freePort () {
-  const server = createServer().listen(0, '127.0.0.1')
-  await once(server, 'listening')
-  const { port } = server.address()
-  server.close()
-  await once(server, 'close')
-  return port
-}
 const proxyPort = await freePort()
 const adminPort = await freePort()
 const dir = mkdtempSync(join(tmpdir(), 'soak-'))
