@@ -47,6 +47,7 @@ t.test('shape: ours versus Campaign tokens and inline credentials', async t => {
   t.notOk(tokens.isProxyShaped(''), 'nothing')
   t.notOk(issued.sessionToken.includes('/'), 'never contains a slash')
   t.same(tokens.verify('mc/password'), { ok: false, reason: 'malformed' }, 'verify refuses other shapes')
+  t.same(tokens.verify('___a-Campaign-uuid-0000-0000'), { ok: false, reason: 'malformed' }, 'and a Campaign session token, prefix and all')
 })
 
 t.test('a flood of Logoffs cannot un-revoke a session: an evicted revocation refuses every earlier session of its integration', async t => {
