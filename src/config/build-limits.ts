@@ -27,6 +27,7 @@ export function buildLimits (data: unknown, { report, sizeOf }: BuildContext): L
     maxUnidentifiedRequests: number(limits.maxUnidentifiedRequests, DEFAULTS.limits.maxUnidentifiedRequests),
     unidentifiedConnections: number(limits.unidentifiedConnections, DEFAULTS.limits.unidentifiedConnections),
     responseIdleTimeoutSeconds: number(limits.responseIdleTimeoutSeconds, DEFAULTS.limits.responseIdleTimeoutSeconds),
+    maxPipelinedRequests: number(limits.maxPipelinedRequests, DEFAULTS.limits.maxPipelinedRequests),
     requestTimeoutSeconds,
     headersTimeoutSeconds,
     keepAliveTimeoutSeconds: number(limits.keepAliveTimeoutSeconds, DEFAULTS.limits.keepAliveTimeoutSeconds),

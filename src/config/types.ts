@@ -105,6 +105,8 @@ export interface LimitsConfig {
   readonly unidentifiedConnections: number
   /** A streamed answer whose client reads nothing for this long is cut, releasing its Campaign connection. */
   readonly responseIdleTimeoutSeconds: number
+  /** Requests in progress at once on one client connection (HTTP pipelining); more get 503 at once. */
+  readonly maxPipelinedRequests: number
   /** Time a client has to send a whole request (headers and body). */
   readonly requestTimeoutSeconds: number
   /** Time a client has to send the request headers. */

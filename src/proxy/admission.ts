@@ -32,11 +32,13 @@ class Gate {
   }
 }
 
-export type AdmissionLimits = Pick<LimitsConfig, 'maxConcurrentRequests' | 'queueDepth' | 'queueTimeoutSeconds' | 'maxConcurrentRequestsTotal' | 'maxUnidentifiedRequests'>
+export type AdmissionLimits = Pick<LimitsConfig, 'maxConcurrentRequests' | 'queueDepth' | 'queueTimeoutSeconds' | 'maxConcurrentRequestsTotal' | 'maxUnidentifiedRequests' | 'maxPipelinedRequests'>
 
 export class Admission {
   readonly #gates = new Map<string, Gate>()
   readonly #process = new Gate()
+  /** Requests in progress per connection: a client pipelining cannot take more than limits.maxPipelinedRequests at once. */
+  readonly #perConnection = new WeakMap<object, number>()
   readonly #metrics: ProxyMetrics
 
   constructor (metrics: ProxyMetrics) {
@@ -58,8 +60,13 @@ export class Admission {
     }
     const own = gate
     const limit = integration === undefined ? limits.maxUnidentifiedRequests : limits.maxConcurrentRequests
+    const connection = response.req.socket
+    const pipelined = this.#perConnection.get(connection) ?? 0
+    if (pipelined >= limits.maxPipelinedRequests) throw this.#refusal(name, `${pipelined} requests in progress on this connection (limits.maxPipelinedRequests)`)
+    this.#perConnection.set(connection, pipelined + 1)
     let held = 0
     response.once('close', () => {
+      this.#perConnection.set(connection, (this.#perConnection.get(connection) as number) - 1)
       if (held >= 1) this.#releaseOwn(name, own)
       if (held === 2) this.#process.release()
     })

@@ -32,7 +32,7 @@ t.test('parseSize: bytes and units', async t => {
 
 t.test('sizes in the configuration: integers and strings', async t => {
   const config = parse(`${MINIMAL}limits:\n  maxBodyBytes: 10MB\n  replayLimitBytes: 262144\n  headBytes: 16KiB\n`)
-  t.same(config.limits, { maxBodyBytes: 10_000_000, replayLimitBytes: 262144, headBytes: 16384, maxHeaderBytes: 16384, maxConcurrentRequests: 1024, queueDepth: 1024, queueTimeoutSeconds: 5, maxConcurrentRequestsTotal: 4096, maxUnidentifiedRequests: 256, unidentifiedConnections: 16, responseIdleTimeoutSeconds: 30, requestTimeoutSeconds: 300, headersTimeoutSeconds: 30, keepAliveTimeoutSeconds: 72 }, 'each form is read as bytes')
+  t.same(config.limits, { maxBodyBytes: 10_000_000, replayLimitBytes: 262144, headBytes: 16384, maxHeaderBytes: 16384, maxConcurrentRequests: 1024, queueDepth: 1024, queueTimeoutSeconds: 5, maxConcurrentRequestsTotal: 4096, maxUnidentifiedRequests: 256, unidentifiedConnections: 16, responseIdleTimeoutSeconds: 30, maxPipelinedRequests: 32, requestTimeoutSeconds: 300, headersTimeoutSeconds: 30, keepAliveTimeoutSeconds: 72 }, 'each form is read as bytes')
   const sizeProblem = 'must be a number of bytes or a size such as 64KiB, 1MiB, 1GiB, 10MB (at least 1 byte)'
   t.same(problemsOf(`${MINIMAL}limits:\n  maxBodyBytes: 10XB\n  replayLimitBytes: "0"\n  headBytes: 0\n`), [
     `limits.maxBodyBytes: ${sizeProblem}`,
@@ -53,5 +53,5 @@ t.test('the limits must be ordered', async t => {
   t.same(problemsOf(`${MINIMAL}limits:\n  replayLimitBytes: 32KiB\n`),
     ['limits.headBytes: must not exceed limits.replayLimitBytes (32768)'], 'the default head cannot exceed a smaller replay limit')
   t.same(parse(`${MINIMAL}limits:\n  maxBodyBytes: 1KiB\n  replayLimitBytes: 1KiB\n  headBytes: 1KiB\n`).limits,
-    { maxBodyBytes: 1024, replayLimitBytes: 1024, headBytes: 1024, maxHeaderBytes: 16384, maxConcurrentRequests: 1024, queueDepth: 1024, queueTimeoutSeconds: 5, maxConcurrentRequestsTotal: 4096, maxUnidentifiedRequests: 256, unidentifiedConnections: 16, responseIdleTimeoutSeconds: 30, requestTimeoutSeconds: 300, headersTimeoutSeconds: 30, keepAliveTimeoutSeconds: 72 }, 'equal limits at the 1 KiB floor are accepted')
+    { maxBodyBytes: 1024, replayLimitBytes: 1024, headBytes: 1024, maxHeaderBytes: 16384, maxConcurrentRequests: 1024, queueDepth: 1024, queueTimeoutSeconds: 5, maxConcurrentRequestsTotal: 4096, maxUnidentifiedRequests: 256, unidentifiedConnections: 16, responseIdleTimeoutSeconds: 30, maxPipelinedRequests: 32, requestTimeoutSeconds: 300, headersTimeoutSeconds: 30, keepAliveTimeoutSeconds: 72 }, 'equal limits at the 1 KiB floor are accepted')
 })

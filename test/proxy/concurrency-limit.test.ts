@@ -5,7 +5,9 @@
 // other integrations are not affected; unidentified callers have their own
 // budget; a slot is given back when a response ends, also when the client
 // goes away; a cold burst of 1,000 first calls is served whole.
+import { once } from 'node:events'
 import { Agent, request } from 'node:http'
+import { connect } from 'node:net'
 import t from 'tap'
 import { PROXY_FAULTS } from '../../src/soap/faults.js'
 import { send } from '../fixtures/http.js'
@@ -82,6 +84,29 @@ t.test('the process-wide limit queues across integrations', async t => {
   const second = send(s.soapRouter, { method: 'POST', headers: { 'content-type': 'text/xml' }, body: getOption, localAddress: '127.0.0.2' })
   t.same([(await first).status, (await second).status], [200, 200], 'another integration\'s call waits for the process slot, then is answered')
   t.equal(s.campaign.requests.length, 2, 'one after the other')
+})
+
+t.test('one connection pipelining: at most limits.maxPipelinedRequests of its requests in progress', async t => {
+  const s = await startProxyStack(t, { integrations: TWO_INTEGRATIONS, extra: 'limits: { maxPipelinedRequests: 4 }' })
+  s.campaign.faults.inject({ kind: 'latency', ms: 1500 }, { times: 4 })
+  const { port } = new URL(s.server.proxyUrl)
+  const socket = connect({ port: Number(port), host: '127.0.0.1', localAddress: '127.0.0.1' })
+  let raw = ''
+  // Status lines follow the previous body directly (the bodies have no trailing newline).
+  const statuses = (): string[] => raw.match(/HTTP\/1\.1 \d{3}/g) ?? []
+  const done = new Promise<void>(resolve => {
+    socket.on('data', (chunk: Buffer) => { raw += chunk.toString('latin1'); if (statuses().length >= 6) resolve() })
+  })
+  socket.on('error', () => {})
+  t.teardown(() => { socket.destroy() })
+  await once(socket, 'connect')
+  socket.write('GET /r/test HTTP/1.1\r\nHost: proxy\r\n\r\n'.repeat(6))
+  await until(() => s.campaign.requests.length >= 4)
+  t.equal((await send(`${s.server.proxyUrl}/r/test`, { localAddress: '127.0.0.1' })).status, 200, 'another connection of the same integration is answered')
+  await done
+  t.same(statuses(), ['HTTP/1.1 200', 'HTTP/1.1 200', 'HTTP/1.1 200', 'HTTP/1.1 200', 'HTTP/1.1 503', 'HTTP/1.1 503'], 'four pipelined requests answered, the two beyond the limit refused')
+  t.match(raw, 'limits.maxPipelinedRequests', 'saying which limit')
+  t.equal(s.campaign.requests.length, 5, 'Campaign saw the four and the other connection\'s call')
 })
 
 t.test('unidentified callers share their own budget', async t => {
