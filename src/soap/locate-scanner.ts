@@ -25,6 +25,12 @@ export const DEFAULT_MAX_PARAMS = 4
  * the body, so the scan stops there.
  */
 export const DEFAULT_MAX_PARAM_BYTES = 4096
+/**
+ * Longest element name or namespace name accepted in the scanned part:
+ * Campaign's are a few dozen bytes (`urn:xtk:session`), and the proxy
+ * must not build megabyte strings from what a caller sends.
+ */
+export const MAX_NAME_BYTES = 1024
 
 export interface LocateOptions {
   /** How many of the method's parameters to locate; `DEFAULT_MAX_PARAMS` (Logon's four) by default. */
@@ -312,6 +318,7 @@ class Scanner {
     if (!isNameStart(this.byteAt(start, what))) this.fail('notXml', start, `a name was expected in ${what} at offset ${start}`)
     let end = start + 1
     while (end < this.buf.length && isNameChar(this.buf[end] as number)) end++
+    if (end - start > MAX_NAME_BYTES) this.fail('notXml', start, `a name longer than ${MAX_NAME_BYTES} bytes in ${what} at offset ${start}`)
     // The name may go on in the next chunk.
     if (end === this.buf.length) this.needMore(what)
     this.pos = end
@@ -433,6 +440,7 @@ class Scanner {
         namespaces ??= new Map()
         const prefix = attribute.slice(6)
         if (namespaces.has(prefix)) this.fail('notXml', valueStart, `namespace prefix ${quoted(prefix)} declared twice at offset ${start}`)
+        if (valueEnd - valueStart > MAX_NAME_BYTES) this.fail('notXml', valueStart, `a namespace name longer than ${MAX_NAME_BYTES} bytes at offset ${valueStart}`)
         namespaces.set(prefix, this.unescape(this.decode(valueStart, valueEnd), valueStart))
       }
     }

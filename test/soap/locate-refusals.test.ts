@@ -54,8 +54,10 @@ t.test('an envelope without a method is refused as noMethod', async t => {
   t.equal(outcome(`<s:Envelope xmlns:s="${SOAP11}"><s:Body><Logon/></s:Body></s:Envelope>`), 'noMethod', 'a method without a namespace is refused')
   t.equal(outcome(`<s:Envelope xmlns:s="${SOAP11}"><s:Body><s:Fault/></s:Body></s:Envelope>`), 'noMethod', 'a Fault is not a method')
   t.match(faultDetail(`<s:Envelope xmlns:s="${SOAP11}"><s:Body><m:X xmlns:m="http://e/"/></s:Body></s:Envelope>`), /"m:X" is not in a urn: namespace/, 'the detail names the element')
-  t.equal(faultDetail(`<s:Envelope xmlns:s="${SOAP11}"><s:Body><m:${'X'.repeat(5000)} xmlns:m="http://e/"/></s:Body></s:Envelope>`),
+  t.equal(faultDetail(`<s:Envelope xmlns:s="${SOAP11}"><s:Body><m:${'X'.repeat(1000)} xmlns:m="http://e/"/></s:Body></s:Envelope>`),
     `the method element "m:${'X'.repeat(62)}" is not in a urn: namespace`, 'request text quoted in a detail is cut to 64 characters')
+  t.equal(outcome(`<s:Envelope xmlns:s="${SOAP11}"><s:Body><m:${'X'.repeat(5000)} xmlns:m="urn:x"/></s:Body></s:Envelope>`), 'notXml', 'a name over 1,024 bytes is refused')
+  t.equal(outcome(`<s:Envelope xmlns:s="${SOAP11}"><s:Body><m:X xmlns:m="urn:${'x'.repeat(5000)}"/></s:Body></s:Envelope>`), 'notXml', 'so is a namespace name')
 })
 
 t.test('malformed markup in the scanned head is refused as notXml', async t => {
