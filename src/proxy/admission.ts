@@ -14,7 +14,7 @@ import type { ProxyMetrics } from '../observability/metrics.js'
 import { ProxyFault } from '../soap/faults.js'
 
 /** The budget name of callers no integration is attributed to. */
-export const UNIDENTIFIED = '(unidentified)'
+const UNIDENTIFIED = '(unidentified)'
 
 interface Waiter {
   readonly admit: () => void

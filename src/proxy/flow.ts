@@ -52,7 +52,6 @@ export interface FlowDependencies {
   readonly rejections: RejectionBudget
   readonly health: UpstreamHealth
   readonly metrics: ProxyMetrics
-  readonly now: () => number
   readonly clock: () => number
 }
 

@@ -95,7 +95,6 @@ export async function proxyPlugin (app: FastifyInstance, options: ProxyPluginOpt
     rejections: new RejectionBudget(now),
     health: new UpstreamHealth(app.log),
     metrics,
-    now,
     clock,
   })
 

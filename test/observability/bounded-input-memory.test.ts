@@ -2,14 +2,13 @@
 // bounds names) and 300 Logons with long unknown logins, under
 // unknownCallers: reject: after a collection the proxy holds nothing of
 // them. The proxy runs in its own process, so its memory is its own.
-import { fork } from 'node:child_process'
 import { once } from 'node:events'
 import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import { fileURLToPath } from 'node:url'
 import t from 'tap'
 import { ImsSimulator } from '../../src/sim/ims.js'
 import { send } from '../fixtures/http.js'
+import { startProxyProcess } from '../fixtures/proxy-process.js'
 
 const HELD_LIMIT = 16 * 1024 * 1024
 const envelope = (method: string, urn: string, params: string): string =>
@@ -22,10 +21,7 @@ t.test('300 megabyte namespaces and 300 long logins: nothing of them is kept', a
   upstream.listen(0, '127.0.0.1')
   await once(upstream, 'listening')
   t.teardown(() => { upstream.close() })
-  const child = fork(fileURLToPath(new URL('../fixtures/proxy-child.ts', import.meta.url)), { execArgv: [...process.execArgv, '--expose-gc'], stdio: 'inherit' })
-  t.teardown(() => { if (child.connected) child.send({ type: 'close' }) })
-  child.send({
-    yaml: `
+  const ready = await startProxyProcess(t, `
 listen: { host: 127.0.0.1, port: 0 }
 admin: { host: 127.0.0.1, port: 0 }
 campaign: { url: 'http://127.0.0.1:${(upstream.address() as AddressInfo).port}' }
@@ -35,9 +31,7 @@ technicalAccounts:
 unknownCallers: reject
 integrations:
   - { name: website, networks: [127.0.0.2/32], technicalAccount: marketing }
-`,
-  })
-  const [ready] = await once(child, 'message') as [{ proxyUrl: string }]
+`, ['--expose-gc'])
   const router = `${ready.proxyUrl}/nl/jsp/soaprouter.jsp`
   const filler = 'a'.repeat(1_000_000)
   for (let i = 0; i < 300; i++) {
@@ -48,8 +42,7 @@ integrations:
       return
     }
   }
-  child.send({ type: 'stats' })
-  const [stats] = await once(child, 'message') as [{ baseline: { rss: number, heapUsed: number }, peak: { rss: number }, now: { rss: number, heapUsed: number } }]
+  const stats = await ready.stats()
   const held = stats.now.heapUsed - stats.baseline.heapUsed
   t.ok(held < HELD_LIMIT, `after a collection the proxy holds ${(held / 1048576).toFixed(1)} MiB more heap than before them (limit ${HELD_LIMIT / 1048576} MiB): nothing of them is kept`)
   // RSS keeps the freed request buffers (the allocator does not give them back at once): reported, not asserted.

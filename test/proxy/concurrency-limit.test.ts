@@ -20,13 +20,18 @@ const TWO_INTEGRATIONS = [
   '  - { name: website, networks: [127.0.0.2/32], technicalAccount: events }',
 ].join('\n')
 
+/** A GetOption POSTed from `from` (an integration's network address). */
+async function postFrom (routerUrl: string, from: string): ReturnType<typeof send> {
+  return await send(routerUrl, { method: 'POST', headers: { 'content-type': 'text/xml' }, body: getOption, localAddress: from })
+}
+
 async function until (condition: () => boolean): Promise<void> {
   for (let i = 0; i < 1000 && !condition(); i++) await new Promise(resolve => setTimeout(resolve, 10))
 }
 
 t.test('10 slots, a 1 s queue wait, Campaign answering after 3 s: 10 reach Campaign, 20 get 503 after waiting', async t => {
   const s = await startProxyStack(t, { integrations: TWO_INTEGRATIONS, extra: 'limits: { maxConcurrentRequests: 10, queueTimeoutSeconds: 1 }' })
-  const post = (from: string): ReturnType<typeof send> => send(s.soapRouter, { method: 'POST', headers: { 'content-type': 'text/xml' }, body: getOption, localAddress: from })
+  const post = async (from: string): ReturnType<typeof send> => await postFrom(s.soapRouter, from)
   s.campaign.faults.inject({ kind: 'latency', ms: 3000 }, { times: 10 })
   const calls = Array.from({ length: 30 }, () => post('127.0.0.1'))
   await until(() => s.campaign.requests.length >= 10)
@@ -46,14 +51,14 @@ t.test('10 slots, a 1 s queue wait, Campaign answering after 3 s: 10 reach Campa
 t.test('the same with Campaign answering after 0.2 s: all 30 succeed through the queue', async t => {
   const s = await startProxyStack(t, { integrations: TWO_INTEGRATIONS, extra: 'limits: { maxConcurrentRequests: 10, queueTimeoutSeconds: 10 }' })
   s.campaign.faults.inject({ kind: 'latency', ms: 200 }, { times: 30 })
-  const answers = await Promise.all(Array.from({ length: 30 }, () => send(s.soapRouter, { method: 'POST', headers: { 'content-type': 'text/xml' }, body: getOption, localAddress: '127.0.0.1' })))
+  const answers = await Promise.all(Array.from({ length: 30 }, () => postFrom(s.soapRouter, '127.0.0.1')))
   t.same([...new Set(answers.map(a => a.status))], [200], 'every call answered by Campaign')
 })
 
 t.test('a full queue refuses at once; a waiting client that leaves gives up its place', async t => {
   const s = await startProxyStack(t, { integrations: TWO_INTEGRATIONS, extra: 'limits: { maxConcurrentRequests: 1, queueDepth: 1, queueTimeoutSeconds: 60 }' })
   s.campaign.faults.inject({ kind: 'latency', ms: 1500 }, { times: 1 })
-  const first = send(s.soapRouter, { method: 'POST', headers: { 'content-type': 'text/xml' }, body: getOption, localAddress: '127.0.0.1' })
+  const first = postFrom(s.soapRouter, '127.0.0.1')
   await until(() => s.campaign.requests.length >= 1)
   // The second waits; it gives up, and a third takes its place in the queue.
   const leaving = request(s.soapRouter, { method: 'POST', headers: { 'content-type': 'text/xml', 'content-length': Buffer.byteLength(getOption) }, localAddress: '127.0.0.1', agent: false })
@@ -66,12 +71,12 @@ t.test('a full queue refuses at once; a waiting client that leaves gives up its 
     }
   }
   await queued(1)
-  const full = await send(s.soapRouter, { method: 'POST', headers: { 'content-type': 'text/xml' }, body: getOption, localAddress: '127.0.0.1' })
+  const full = await postFrom(s.soapRouter, '127.0.0.1')
   t.equal(full.status, 503, 'the queue of one is full: the next is refused at once')
   t.match(full.text, 'limits.queueDepth', 'saying which limit')
   leaving.destroy()
   await queued(0)
-  const third = send(s.soapRouter, { method: 'POST', headers: { 'content-type': 'text/xml' }, body: getOption, localAddress: '127.0.0.1' })
+  const third = postFrom(s.soapRouter, '127.0.0.1')
   t.same([(await first).status, (await third).status], [200, 200], 'the first completes, and the place freed by the client that left is used')
   t.equal(s.campaign.requests.length, 2, 'the request of the client that left never reached Campaign')
 })
@@ -79,9 +84,9 @@ t.test('a full queue refuses at once; a waiting client that leaves gives up its 
 t.test('the process-wide limit queues across integrations', async t => {
   const s = await startProxyStack(t, { integrations: TWO_INTEGRATIONS, extra: 'limits: { maxConcurrentRequestsTotal: 1, queueTimeoutSeconds: 60 }' })
   s.campaign.faults.inject({ kind: 'latency', ms: 1000 }, { times: 1 })
-  const first = send(s.soapRouter, { method: 'POST', headers: { 'content-type': 'text/xml' }, body: getOption, localAddress: '127.0.0.1' })
+  const first = postFrom(s.soapRouter, '127.0.0.1')
   await until(() => s.campaign.requests.length >= 1)
-  const second = send(s.soapRouter, { method: 'POST', headers: { 'content-type': 'text/xml' }, body: getOption, localAddress: '127.0.0.2' })
+  const second = postFrom(s.soapRouter, '127.0.0.2')
   t.same([(await first).status, (await second).status], [200, 200], 'another integration\'s call waits for the process slot, then is answered')
   t.equal(s.campaign.requests.length, 2, 'one after the other')
 })
@@ -117,7 +122,7 @@ t.test('unidentified callers share their own budget', async t => {
   const second = await send(`${s.server.proxyUrl}/r/test`, { localAddress: '127.0.0.3' })
   t.equal(second.status, 503, 'a second anonymous caller is over the unidentified budget')
   t.match(second.text, 'unidentified callers', 'and is told so')
-  t.equal((await send(s.soapRouter, { method: 'POST', headers: { 'content-type': 'text/xml' }, body: getOption, localAddress: '127.0.0.2' })).status, 200, 'the integration is not affected')
+  t.equal((await postFrom(s.soapRouter, '127.0.0.2')).status, 200, 'the integration is not affected')
   t.equal((await slow).status, 200, 'the first completes')
 })
 

@@ -1,13 +1,12 @@
 // Acceptance: a 200 MB body is forwarded intact (hash compared upstream)
 // while the proxy's heap stays bounded: the proxy runs in a child process
 // that samples its own process.memoryUsage().
-import { fork } from 'node:child_process'
 import { createHash } from 'node:crypto'
 import { once } from 'node:events'
 import { createServer, request } from 'node:http'
-import { fileURLToPath } from 'node:url'
 import t from 'tap'
 import { ImsSimulator } from '../../src/sim/ims.js'
+import { startProxyProcess } from '../fixtures/proxy-process.js'
 
 const BODY_BYTES = 200 * 1024 * 1024
 const CHUNK = Buffer.alloc(64 * 1024)
@@ -33,10 +32,7 @@ t.test('a 200 MB body streams through with a bounded heap', async t => {
   await once(upstream, 'listening')
   t.teardown(() => { upstream.close() })
 
-  const child = fork(fileURLToPath(new URL('../fixtures/proxy-child.ts', import.meta.url)), { execArgv: process.execArgv, stdio: 'inherit' })
-  t.teardown(() => { if (child.connected) child.send({ type: 'close' }) })
-  child.send({
-    yaml: `
+  const ready = await startProxyProcess(t, `
 listen: { host: 127.0.0.1, port: 0 }
 admin: { host: 127.0.0.1, port: 0 }
 campaign: { url: 'http://127.0.0.1:${(upstream.address() as { port: number }).port}' }
@@ -45,9 +41,7 @@ technicalAccounts:
   bulk: { clientId: bulk-client, clientSecret: bulk-secret, scopes: [AdobeID] }
 integrations:
   - { name: bulk-loader, networks: [127.0.0.1/32], technicalAccount: bulk }
-`,
-  })
-  const [ready] = await once(child, 'message') as [{ proxyUrl: string }]
+`)
 
   const head = Buffer.from('<soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/" xmlns:urn="urn:xtk:session">' +
     '<soapenv:Body><urn:Write><urn:sessiontoken>etl/etl-password</urn:sessiontoken><urn:domDoc><data>')
@@ -75,8 +69,7 @@ integrations:
     }
     pump()
   })
-  child.send({ type: 'stats' })
-  const [stats] = await once(child, 'message') as [{ baseline: { heapUsed: number, rss: number }, peak: { heapUsed: number, rss: number } }]
+  const stats = await ready.stats()
 
   t.equal(status, 200, 'the upstream answer reached the client')
   t.equal(received.bytes, expectedHead.length + BODY_BYTES + tail.length, 'every byte arrived, less the emptied token')

@@ -1,8 +1,5 @@
 // Proxy sessions on the wire: stateless across replicas, and every way a
 // token can be bad answered locally with XSV-350008; lockout; passthrough logins.
-import { fork } from 'node:child_process'
-import { once } from 'node:events'
-import { fileURLToPath } from 'node:url'
 import { pino } from 'pino'
 import t, { type Test } from 'tap'
 import { hashPassword } from '../../src/auth/passwords.js'
@@ -12,6 +9,7 @@ import { PROXY_FAULTS } from '../../src/soap/faults.js'
 import { send, soapPost, type HttpResult } from '../fixtures/http.js'
 import { startProxyStack, type ProxyStack } from '../fixtures/proxy-stack.js'
 import { outputText, soapEnvelope } from '../fixtures/soap.js'
+import { startProxyProcess } from '../fixtures/proxy-process.js'
 
 const PASSWORD = 'crm-secret-pw'
 const logonBody = (login: string, password: string): string => soapEnvelope({ schema: 'xtk:session', method: 'Logon', params: [['login', login], ['password', password], ['parameters', { xml: '' }]] })
@@ -51,10 +49,7 @@ sessions: { secret: ${secret} }
 integrations:
 ${list}
 `
-  const child = fork(fileURLToPath(new URL('../fixtures/proxy-child.ts', import.meta.url)), { execArgv: process.execArgv, stdio: 'inherit' })
-  t.teardown(() => { if (child.connected) child.send({ type: 'close' }) })
-  child.send({ yaml: yaml('test-session-secret-0123456789abcdefghij') })
-  const [ready] = await once(child, 'message') as [{ proxyUrl: string }]
+  const ready = await startProxyProcess(t, yaml('test-session-secret-0123456789abcdefghij'))
   const other = await soapPost(`${ready.proxyUrl}/nl/jsp/soaprouter.jsp`, getOption(session, security))
   t.equal(other.status, 200, 'another proxy process with the same secret accepts the session')
 
