@@ -51,18 +51,46 @@ export function networkMatcher<T> (entries: readonly { readonly networks: readon
 }
 
 /**
+ * What `callerAddress` answers when a forwarded hop cannot be read: an
+ * address no network or allow-list contains, so the caller is identified
+ * by nothing it sent (docs/security.md).
+ */
+export const UNIDENTIFIED_CALLER = 'unidentified'
+
+/**
  * The caller's address: walking `X-Forwarded-For` from the right, skip
  * entries that are trusted proxies; the first untrusted one is the client.
+ * A hop may carry a port (`203.0.113.7:50123`, `[2001:db8::1]:443`), which
+ * is dropped; a hop that is not an address (`unknown`, an obfuscated name,
+ * an empty entry) ends the walk with UNIDENTIFIED_CALLER: skipping it would
+ * make the entry to its left, which anyone can write, the caller.
  * Without trusted proxies (or when the socket peer is not one) the socket
  * address is the caller, whatever the header says.
  */
 export function callerAddress (socketAddress: string, forwardedFor: string | undefined, trustedProxies: BlockList | undefined): string {
   const peer = normaliseAddress(socketAddress)
   if (trustedProxies === undefined || forwardedFor === undefined || !isInBlockList(trustedProxies, peer)) return peer
-  const hops = forwardedFor.split(',').map(h => normaliseAddress(h.trim())).filter(h => isIPv4(h) || isIPv6(h))
+  const hops = forwardedFor.split(',')
   for (let i = hops.length - 1; i >= 0; i--) {
-    const hop = hops[i] as string
-    if (!isInBlockList(trustedProxies, hop)) return hop
+    const hop = hopAddress(hops[i] as string)
+    if (hop === undefined) return UNIDENTIFIED_CALLER
+    if (i === 0 || !isInBlockList(trustedProxies, hop)) return hop
   }
-  return hops[0] ?? peer
+  /* c8 ignore next -- split always yields at least one entry, and the leftmost returns */
+  return UNIDENTIFIED_CALLER
+}
+
+/** One `X-Forwarded-For` entry as an address, its port dropped; undefined when it is not one. */
+export function hopAddress (entry: string): string | undefined {
+  let hop = entry.trim()
+  const bracketed = /^\[([^\]]+)\](?::\d{1,5})?$/.exec(hop)
+  if (bracketed !== null) {
+    hop = bracketed[1] as string
+    return isIPv6(hop) && !hop.includes('%') ? normaliseAddress(hop) : undefined
+  }
+  const v4WithPort = /^(\d{1,3}(?:\.\d{1,3}){3}):\d{1,5}$/.exec(hop)
+  if (v4WithPort !== null) hop = v4WithPort[1] as string
+  hop = normaliseAddress(hop)
+  // A zone id (`fe80::1%eth0`) names an interface of the sender's host: not a caller address.
+  return isIPv4(hop) || (isIPv6(hop) && !hop.includes('%')) ? hop : undefined
 }
