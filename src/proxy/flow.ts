@@ -17,7 +17,7 @@ import type { PasswordChecker } from '../auth/password-check.js'
 import { SOAP_CONTENT_TYPE } from '../soap/envelope.js'
 import { ProxyFault } from '../soap/faults.js'
 import { logoffResponse, logonResponse } from '../soap/logon-response.js'
-import { integrationOf, pathOf } from './accounting.js'
+import { integrationOf } from './accounting.js'
 import type { Admission } from './admission.js'
 import { credentialRanges, outgoingBody, readRequestBody, type ReadBody } from './body.js'
 import { newContext, type ProxyContext } from './context.js'
@@ -28,12 +28,10 @@ import { clientOrigin, inspectionLimit, isTokenRejection, logonResponseSessionTo
 import type { RejectionBudget } from './rejection-budget.js'
 import type { RememberedSessions, Routing } from './routing.js'
 import type { SessionInfoSource } from './session-info.js'
+import { canonicalPathOf } from './target.js'
 import type { BearerToken, TokenSource } from './token-source.js'
 import { boundedText } from '../observability/bounded.js'
 import type { ProxyMetrics } from '../observability/metrics.js'
-
-/** Dot segments (plain or percent-encoded) and backslashes: paths Campaign's servlet container could resolve elsewhere. */
-const UNSAFE_PATH = /(?:^|[/\\])(?:\.|%2e){1,2}(?:[/\\?#]|%2f|%5c|$)|\\|%5c/i
 
 export interface FlowDependencies {
   readonly routing: () => Routing
@@ -84,9 +82,8 @@ export function requestFlow (deps: FlowDependencies): (request: FastifyRequest, 
     const isPeerTrusted = r.trustedProxies !== undefined && isInBlockList(r.trustedProxies, peer)
     const context = newContext(peer, callerAddress(peer, request.headers['x-forwarded-for'] as string | undefined, r.trustedProxies), isPeerTrusted, clock())
     request.proxy = context
-    const url = request.url
-    if (url.charCodeAt(0) !== 0x2f || UNSAFE_PATH.test(url)) throw new ProxyFault('badPath')
-    const path = pathOf(url)
+    const path = canonicalPathOf(request.url)
+    if (path === undefined) throw new ProxyFault('badPath')
     const method = request.method
     let read: ReadBody | undefined
     if (method === 'POST' && path === SOAP_ROUTER_PATH) {

@@ -28,7 +28,7 @@ export const PROXY_FAULTS = {
   contentEncoding: { status: 415, code: 'Client', message: 'PRX-000006 Compressed request bodies (Content-Encoding) are not accepted: send the SOAP envelope uncompressed.' },
   badRequest: { status: 400, code: 'Client', message: 'PRX-000008 The request is malformed.' },
   invalidMediaType: { status: 415, code: 'Client', message: 'PRX-000009 The Content-Type header is not a valid media type.' },
-  badPath: { status: 400, code: 'Client', message: 'PRX-000007 The request path is not accepted: send it without dot segments, backslashes or an absolute URL.' },
+  badPath: { status: 400, code: 'Client', message: 'PRX-000007 The request path is not accepted: send it in canonical form, without path parameters (;), dot segments, doubled or back slashes, escaped unreserved characters, a fragment or an absolute URL.' },
 } as const satisfies Record<string, ProxyFaultDef>
 
 export type ProxyFaultName = keyof typeof PROXY_FAULTS
