@@ -12,7 +12,7 @@ import { Readable } from 'node:stream'
 import type { IncomingMessage } from 'node:http'
 import { gathered, joined, readAll, readUpTo } from '../io/streams.js'
 import { LOGON_METHOD } from '../auth/identity.js'
-import { DEFAULT_MAX_PARAMS, emptyRangesInPlace, locateSoap, readSoapHead, type ByteRange, type LocateOptions, type SoapLocation } from '../soap/locate.js'
+import { checkSoapStructure, DEFAULT_MAX_PARAMS, emptyRangesInPlace, locateSoap, readSoapHead, SoapStructureCheck, type ByteRange, type LocateOptions, type SoapLocation } from '../soap/locate.js'
 import { ProxyFault } from '../soap/faults.js'
 import { BodyTooLargeError } from './errors.js'
 
@@ -25,7 +25,8 @@ export interface BodyLimits {
 /** A SOAP body read as far as the proxy needs it. */
 export type ReadBody =
   | { readonly kind: 'whole', readonly buffer: Buffer, readonly location: SoapLocation }
-  | { readonly kind: 'head', readonly head: Buffer, readonly rest: AsyncIterable<Buffer>, readonly declaredLength: number | undefined, readonly location: SoapLocation }
+  /** `structure` has checked `head`, and checks the rest as it is sent. */
+  | { readonly kind: 'head', readonly head: Buffer, readonly rest: AsyncIterable<Buffer>, readonly declaredLength: number | undefined, readonly location: SoapLocation, readonly structure: SoapStructureCheck }
 
 export interface OutgoingBody {
   /** A Buffer (kept for replay) or a stream of the (rewritten) head followed by the untouched rest. */
@@ -62,13 +63,16 @@ export async function readRequestBody (source: IncomingMessage, declaredLength: 
   const into = gathered()
   if (declaredLength === undefined && await readUpTo(iterator, limits.replayLimitBytes + 1, into)) return whole(joined(into))
   const { head, location, rest } = await readSoapHead({ [Symbol.asyncIterator]: () => iterator }, limits.headBytes, PROXY_LOCATE, into)
-  return { kind: 'head', head, rest, declaredLength, location }
+  const structure = new SoapStructureCheck(location.envelope)
+  structure.push(head.subarray(location.envelope.contentStart))
+  return { kind: 'head', head, rest, declaredLength, location, structure }
 }
 
 function whole (buffer: Buffer): ReadBody {
   const result = locateSoap(buffer, true, PROXY_LOCATE)
   /* c8 ignore next -- a complete body is either found or refused by locateSoap */
   if (result.kind !== 'found') throw new ProxyFault('noMethod')
+  checkSoapStructure(buffer, result.location.envelope)
   return { kind: 'whole', buffer, location: result.location }
 }
 
@@ -80,17 +84,25 @@ export function outgoingBody (read: ReadBody, ranges: readonly ByteRange[], maxB
   }
   const head = emptyRangesInPlace(read.head, ranges)
   return {
-    body: Readable.from(bounded(head, read.rest, maxBodyBytes), { objectMode: false }),
+    body: Readable.from(bounded(head, read.rest, maxBodyBytes, read.structure), { objectMode: false }),
     length: read.declaredLength === undefined ? undefined : read.declaredLength - (read.head.length - head.length),
   }
 }
 
-async function * bounded (head: Buffer, rest: AsyncIterable<Buffer>, limit: number): AsyncGenerator<Buffer> {
+/**
+ * The head, then the rest as it arrives, each chunk checked before it is
+ * sent: past the limit, or at the first byte breaking the envelope's
+ * structure, the stream fails, so Campaign gets an incomplete request it
+ * does not run, and the client the proxy's fault.
+ */
+async function * bounded (head: Buffer, rest: AsyncIterable<Buffer>, limit: number, structure: SoapStructureCheck): AsyncGenerator<Buffer> {
   let total = head.length
   yield head
   for await (const chunk of rest) {
     total += chunk.length
     if (total > limit) throw new BodyTooLargeError(`request body exceeds ${limit} bytes`)
+    structure.push(chunk)
     yield chunk
   }
+  structure.end()
 }

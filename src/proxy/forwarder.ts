@@ -10,6 +10,7 @@
 import type { IncomingHttpHeaders } from 'node:http'
 import { Readable } from 'node:stream'
 import type { Dispatcher } from 'undici'
+import { ProxyFault } from '../soap/faults.js'
 import { BodyTooLargeError, UpstreamError } from './errors.js'
 
 export interface UpstreamCall {
@@ -114,7 +115,7 @@ export function forward (dispatcher: Dispatcher, call: UpstreamCall): Promise<Up
         if (!settled) {
           settled = true
           // undici hands on the request body's own error as it is.
-          reject(err instanceof BodyTooLargeError ? err : new UpstreamError(err))
+          reject(err instanceof BodyTooLargeError || err instanceof ProxyFault ? err : new UpstreamError(err))
           return
         }
         // Settled without a stream means the answer had ended: an error after it cannot happen, so a stream is there.

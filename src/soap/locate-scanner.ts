@@ -79,6 +79,16 @@ export interface LocatedElement {
   readonly outer: ByteRange
 }
 
+/** The Envelope start tag, where the structure check (structure.ts) starts. */
+export interface EnvelopeStart {
+  readonly qname: string
+  readonly namespaces: ReadonlyMap<string, string> | undefined
+  /** The envelope namespace (SOAP 1.1 or 1.2). */
+  readonly namespace: string
+  /** Offset just after the Envelope start tag, in the body. */
+  readonly contentStart: number
+}
+
 export interface SoapLocation {
   /** The method element's namespace, e.g. `urn:xtk:session` or `urn:xtk:persist|xtk:session`. */
   readonly urn: string
@@ -101,6 +111,7 @@ export interface SoapLocation {
   /** Every SOAP Header child named `Cookie` or `X-Security-Token`, in order (duplicates included). */
   readonly headerCredentials: readonly LocatedElement[]
   readonly soapVersion: '1.1' | '1.2'
+  readonly envelope: EnvelopeStart
   /** WHATWG name of the encoding text was decoded with (`utf-8` unless declared otherwise). */
   readonly encoding: string
   /** Bytes of the input examined to know all of the above: the answer is the same for any body starting with them. */
@@ -347,7 +358,11 @@ class Scanner {
       const next = this.byteAt(at + 1, 'document')
       if (next === QUESTION) {
         const pi = this.processingInstruction()
-        if (XML_DECLARATION.test(pi)) this.declaration(pi)
+        if (XML_DECLARATION.test(pi)) {
+          // Only the document's first bytes may declare it: a second declaration could switch the encoding for some readers.
+          if (at !== (this.hasBom ? UTF8_BOM.length : 0)) this.fail('notXml', at, `an XML declaration at offset ${at}: it may only start the document`)
+          this.declaration(pi)
+        }
       } else if (next === BANG) {
         this.bang(false)
       } else {
@@ -391,7 +406,9 @@ class Scanner {
   bang (inContent: boolean): ContentNode | undefined {
     const at = this.pos
     if (this.matches(COMMENT_OPEN)) {
-      this.pos = this.find('-->', at + COMMENT_OPEN.length, 'comment') + 3
+      const end = this.find('-->', at + COMMENT_OPEN.length, 'comment')
+      if (this.buf.indexOf('--', at + COMMENT_OPEN.length, 'latin1') !== end) this.fail('notXml', at, `"--" inside the comment at offset ${at}`)
+      this.pos = end + 3
       return undefined
     }
     if (inContent && this.matches(CDATA_OPEN)) {
@@ -469,7 +486,7 @@ class Scanner {
       const next = this.byteAt(lt + 1, 'markup')
       if (next === SLASH) return this.endTag()
       if (next === QUESTION) {
-        this.processingInstruction()
+        if (XML_DECLARATION.test(this.processingInstruction())) this.fail('notXml', lt, `an XML declaration at offset ${lt}: it may only start the document`)
       } else if (next === BANG) {
         const cdata = this.bang(true)
         if (cdata !== undefined) return cdata
@@ -558,7 +575,7 @@ export function scanSoap (buf: Buffer, complete: boolean, { maxParams: defaultPa
     throw new ProxyFault('notXml', { detail: 'the root element is not a SOAP 1.1 or SOAP 1.2 Envelope' })
   }
   if (root.selfClosing) throw new ProxyFault('noMethod', { detail: 'the SOAP Envelope has no Body' })
-  const isSoapElement = (tag: StartTag | undefined, local: string): tag is StartTag => {
+  const isSoapElement = (tag: StartTag | undefined, local: string): boolean => {
     if (tag === undefined) return false
     const name = resolve(tag.qname, [root.namespaces, tag.namespaces])
     return name.local === local && name.ns === envelopeNs
@@ -567,7 +584,7 @@ export function scanSoap (buf: Buffer, complete: boolean, { maxParams: defaultPa
   let child = s.nextChild(root.qname)
   const headerCredentials: LocatedElement[] = []
   if (isSoapElement(child, 'Header')) {
-    const header = child
+    const header = child as StartTag
     if (!header.selfClosing) {
       for (let entry = s.nextChild(header.qname); entry !== undefined; entry = s.nextChild(header.qname)) {
         const located = s.element(entry)
@@ -576,9 +593,10 @@ export function scanSoap (buf: Buffer, complete: boolean, { maxParams: defaultPa
       }
     }
     child = s.nextChild(root.qname)
+    if (isSoapElement(child, 'Header')) throw new ProxyFault('badStructure', { detail: 'a second SOAP Header' })
   }
   if (!isSoapElement(child, 'Body')) throw new ProxyFault('noMethod', { detail: 'the SOAP Envelope has no Body' })
-  const body = child
+  const body = child as StartTag
   const method = body.selfClosing ? undefined : s.nextChild(body.qname)
   if (method === undefined) throw new ProxyFault('noMethod', { detail: 'the SOAP Body is empty' })
   const name = resolve(method.qname, [root.namespaces, body.namespaces, method.namespaces])
@@ -617,6 +635,7 @@ export function scanSoap (buf: Buffer, complete: boolean, { maxParams: defaultPa
     headerSecurityToken: headerCredentials.find(e => localName(e.qname) === 'X-Security-Token'),
     headerCredentials,
     soapVersion: envelopeNs === SOAP11_ENVELOPE_NS ? '1.1' : '1.2',
+    envelope: { qname: root.qname, namespaces: root.namespaces, namespace: envelopeNs, contentStart: root.end },
     encoding: s.encoding,
     headLength: s.pos,
   }

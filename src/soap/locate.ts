@@ -15,7 +15,8 @@
 import { NeedMoreInput, scanLimitsOf, scanSoap, type ByteRange, type LocateOptions, type SoapLocation } from './locate-scanner.js'
 
 export { DEFAULT_MAX_PARAM_BYTES, DEFAULT_MAX_PARAMS, SOAP11_ENVELOPE_NS, SOAP12_ENVELOPE_NS } from './locate-scanner.js'
-export type { ByteRange, LocatedElement, LocateOptions, SoapLocation } from './locate-scanner.js'
+export type { ByteRange, EnvelopeStart, LocatedElement, LocateOptions, SoapLocation } from './locate-scanner.js'
+export { checkSoapStructure, SoapStructureCheck } from './structure.js'
 export { DEFAULT_HEAD_LIMIT, readSoapHead, type SoapHead } from './head-reader.js'
 
 export type LocateResult =

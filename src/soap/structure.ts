@@ -1,0 +1,292 @@
+/**
+ * The whole SOAP envelope checked the way a strict parser reads it
+ * (docs/security.md#soap-structure), so that what the proxy rewrote is all
+ * Campaign can act on: one optional Header, then one Body holding exactly
+ * one method element, whose first parameter is text (the session token)
+ * and whose other parameters are not session tokens; nothing after the
+ * Body but whitespace and comments. On the way it refuses what a strict
+ * XML parser refuses and the locating scan (locate-scanner.ts) does not
+ * read: end tags that do not match, unbound namespace prefixes, duplicate
+ * attributes, `--` in a comment, an XML declaration that is not the
+ * first thing in the document, DOCTYPE or any other `<!` declaration.
+ *
+ * It reads forward once, chunk by chunk (a streamed body is checked as it
+ * is sent), holding at most one incomplete tag; comment, CDATA and
+ * processing instruction contents are skipped without being kept.
+ */
+import { ProxyFault, type ProxyFaultName } from './faults.js'
+import { MAX_NAME_BYTES, type EnvelopeStart } from './locate-scanner.js'
+
+/** Longest start tag (name and attributes) accepted: Campaign's are under a kilobyte, a DOM parameter's attributes a few. */
+export const MAX_TAG_BYTES = 256 * 1024
+
+type Namespaces = ReadonlyMap<string, string> | undefined
+
+interface Open {
+  readonly qname: string
+  readonly namespaces: Namespaces
+  /** Element children seen so far. */
+  children: number
+  /** For Envelope children: 'header' or 'body'; for the Body's child: 'method'; for the method's first child: 'token'. */
+  readonly role: 'envelope' | 'header' | 'body' | 'method' | 'token' | 'other'
+}
+
+type State = 'text' | 'comment' | 'cdata' | 'pi'
+
+const LT = 0x3c
+const GT = 0x3e
+const SLASH = 0x2f
+const QUESTION = 0x3f
+const BANG = 0x21
+const DASH = 0x2d
+const DOUBLE_QUOTE = 0x22
+const SINGLE_QUOTE = 0x27
+
+const SESSION_TOKEN_NAMES = new Set(['sessiontoken', '__sessiontoken'])
+const ATTRIBUTE = /\s+([^\s=/>]+)\s*=\s*(?:"([^"<]*)"|'([^'<]*)')/y
+const BLANK = /^\s*$/
+const NAME_END = /[\s/>]/
+
+function isWhitespace (b: number): boolean {
+  return b === 0x20 || b === 0x0a || b === 0x0d || b === 0x09
+}
+
+function refuse (fault: ProxyFaultName, detail: string): never {
+  throw new ProxyFault(fault, { detail })
+}
+
+function structure (detail: string): never {
+  refuse('badStructure', detail)
+}
+
+function malformed (detail: string): never {
+  refuse('notXml', detail)
+}
+
+function localName (qname: string): string {
+  return qname.slice(qname.indexOf(':') + 1)
+}
+
+export class SoapStructureCheck {
+  readonly #envelopeNs: string
+  readonly #stack: Open[]
+  #state: State = 'text'
+  #sawHeader = false
+  #sawBody = false
+  /** Bytes of an incomplete construct carried to the next chunk. */
+  #carry: Buffer | undefined
+  #ended = false
+
+  constructor (envelope: EnvelopeStart) {
+    this.#envelopeNs = envelope.namespace
+    this.#stack = [{ qname: envelope.qname, namespaces: envelope.namespaces, children: 0, role: 'envelope' }]
+  }
+
+  /** Checks the next bytes of the body; throws ProxyFault at the first that breaks a rule. */
+  push (chunk: Buffer): void {
+    let buf = chunk
+    if (this.#carry !== undefined) {
+      buf = Buffer.concat([this.#carry, chunk])
+      this.#carry = undefined
+    }
+    let pos = 0
+    const length = buf.length
+    while (pos < length) {
+      if (this.#state !== 'text') {
+        const after = this.#skip(buf, pos)
+        if (after < 0) return
+        pos = after
+        continue
+      }
+      const lt = buf.indexOf(LT, pos)
+      const textEnd = lt < 0 ? length : lt
+      if (textEnd > pos && this.#stack.length < 3) this.#whitespaceOnly(buf, pos, textEnd)
+      if (lt < 0) return
+      pos = lt
+      const next = lt + 1 < length ? buf[lt + 1] : undefined
+      if (next === undefined) return this.#keep(buf, lt)
+      if (next === BANG) {
+        if (length - lt < 4) return this.#keep(buf, lt)
+        if (buf[lt + 2] === DASH && buf[lt + 3] === DASH) {
+          this.#state = 'comment'
+          pos = lt + 4
+        } else if (length - lt < 9) {
+          return this.#keep(buf, lt)
+        } else if (buf.toString('latin1', lt + 2, lt + 9) === '[CDATA[') {
+          if (this.#stack.length < 3) structure('character data outside the method element')
+          this.#state = 'cdata'
+          pos = lt + 9
+        } else {
+          refuse('doctype', 'a DOCTYPE or other declaration inside the document')
+        }
+      } else if (next === QUESTION) {
+        if (length - lt < 6) return this.#keep(buf, lt)
+        const target = buf.toString('latin1', lt + 2, lt + 6)
+        if (/^xml[\s?]/i.test(target)) malformed('an XML declaration that is not at the start of the document')
+        this.#state = 'pi'
+        pos = lt + 2
+      } else {
+        const end = this.#tagEnd(buf, lt)
+        if (end < 0) return this.#keep(buf, lt)
+        if (next === SLASH) this.#endTag(buf.toString('latin1', lt + 2, end))
+        else this.#startTag(buf.toString('latin1', lt + 1, end))
+        pos = end + 1
+      }
+    }
+  }
+
+  /** The body ended: everything opened must be closed. */
+  end (): void {
+    if (this.#ended) return
+    this.#ended = true
+    if (this.#carry !== undefined || this.#state !== 'text') malformed('the body ends inside markup')
+    if (this.#stack.length > 0) malformed(`the body ends before the end tag of ${JSON.stringify((this.#stack[this.#stack.length - 1] as Open).qname.slice(0, 64))}`)
+  }
+
+  #keep (buf: Buffer, from: number): void {
+    if (buf.length - from > MAX_TAG_BYTES) malformed(`a tag longer than ${MAX_TAG_BYTES} bytes`)
+    this.#carry = Buffer.from(buf.subarray(from))
+  }
+
+  /** Inside a comment, CDATA section or processing instruction: the offset after its end, or -1 (the rest kept for the next chunk). */
+  #skip (buf: Buffer, pos: number): number {
+    const state = this.#state
+    const terminator = state === 'comment' ? '--' : state === 'cdata' ? ']]>' : '?>'
+    const at = buf.indexOf(terminator, pos, 'latin1')
+    if (at < 0) {
+      // The terminator may start in this chunk's last bytes.
+      this.#carry = Buffer.from(buf.subarray(Math.max(pos, buf.length - terminator.length + 1)))
+      return -1
+    }
+    if (state === 'comment') {
+      if (at + 2 >= buf.length) {
+        this.#carry = Buffer.from(buf.subarray(at))
+        return -1
+      }
+      if (buf[at + 2] !== GT) malformed('"--" inside a comment')
+    }
+    this.#state = 'text'
+    // A comment's `--` is followed by the `>` checked above.
+    return at + terminator.length + (state === 'comment' ? 1 : 0)
+  }
+
+  #whitespaceOnly (buf: Buffer, start: number, end: number): void {
+    for (let i = start; i < end; i++) {
+      if (!isWhitespace(buf[i] as number)) structure(this.#stack.length === 0 ? 'text after the Envelope' : 'text outside the method element')
+    }
+  }
+
+  /** The offset of the `>` closing the tag at `lt` (quotes respected), or -1 when the buffer ends first. */
+  #tagEnd (buf: Buffer, lt: number): number {
+    for (let i = lt + 1; i < buf.length; i++) {
+      const b = buf[i]
+      if (b === GT) return i
+      if (b === LT) malformed('"<" inside a tag')
+      if (b === DOUBLE_QUOTE || b === SINGLE_QUOTE) {
+        const close = buf.indexOf(b, i + 1)
+        if (close < 0) return -1
+        i = close
+      }
+    }
+    return -1
+  }
+
+  #endTag (text: string): void {
+    const qname = text.trimEnd()
+    const open = this.#stack.pop()
+    if (open === undefined) structure('an end tag after the Envelope')
+    if (open.qname !== qname) malformed(`end tag ${JSON.stringify(qname.slice(0, 64))} does not close ${JSON.stringify(open.qname.slice(0, 64))}`)
+  }
+
+  #startTag (text: string): void {
+    const selfClosing = text.charCodeAt(text.length - 1) === SLASH
+    const nameEnd = text.search(NAME_END)
+    const qname = nameEnd < 0 ? text : text.slice(0, nameEnd)
+    if (qname.length === 0 || qname.length > MAX_NAME_BYTES) malformed('a start tag without a name, or with a name too long')
+    const namespaces = nameEnd < 0 ? undefined : this.#attributes(text, nameEnd, selfClosing)
+    const prefix = qname.includes(':') ? qname.slice(0, qname.indexOf(':')) : ''
+    if (prefix !== '' && this.#resolve(prefix, namespaces) === undefined) malformed(`the namespace prefix ${JSON.stringify(prefix.slice(0, 64))} is not declared`)
+    const parent = this.#stack[this.#stack.length - 1]
+    if (parent === undefined) structure('a second root element after the Envelope')
+    parent.children++
+    const role = this.#roleOf(parent, qname, prefix, namespaces)
+    if (!selfClosing) this.#stack.push({ qname, namespaces, children: 0, role })
+  }
+
+  /** What the element is, refusing what may not be where it is. */
+  #roleOf (parent: Open, qname: string, prefix: string, namespaces: Namespaces): Open['role'] {
+    const inEnvelopeNs = (): boolean => this.#resolve(prefix, namespaces) === this.#envelopeNs
+    const local = localName(qname)
+    switch (parent.role) {
+      case 'envelope':
+        if (inEnvelopeNs() && local === 'Header' && parent.children === 1) {
+          this.#sawHeader = true
+          return 'header'
+        }
+        if (inEnvelopeNs() && local === 'Body' && !this.#sawBody && (parent.children === 1 || (parent.children === 2 && this.#sawHeader))) {
+          this.#sawBody = true
+          return 'body'
+        }
+        return structure(this.#sawBody ? `an element after the SOAP Body (${JSON.stringify(qname.slice(0, 64))})` : `${JSON.stringify(qname.slice(0, 64))} where the SOAP Header or Body was expected`)
+      case 'header':
+        if (inEnvelopeNs()) structure(`a SOAP ${JSON.stringify(local.slice(0, 64))} inside the SOAP Header`)
+        return 'other'
+      case 'body':
+        if (parent.children > 1) structure('a second method element in the SOAP Body')
+        return 'method'
+      case 'method':
+        if (parent.children === 1) return 'token'
+        if (SESSION_TOKEN_NAMES.has(local.toLowerCase())) structure('a second session token parameter')
+        return 'other'
+      case 'token':
+        return structure('the first parameter (the session token) holds elements')
+      default:
+        return 'other'
+    }
+  }
+
+  /** Reads the attributes after the name; returns the namespaces declared; refuses duplicates and unbound prefixes. */
+  #attributes (text: string, from: number, selfClosing: boolean): Namespaces {
+    const end = selfClosing ? text.length - 1 : text.length
+    let namespaces: Map<string, string> | undefined
+    let prefixed: string[] | undefined
+    const seen = new Set<string>()
+    ATTRIBUTE.lastIndex = from
+    let at = from
+    for (let m = ATTRIBUTE.exec(text); m !== null && ATTRIBUTE.lastIndex <= end; m = ATTRIBUTE.exec(text)) {
+      const name = m[1] as string
+      if (seen.has(name)) malformed(`the attribute ${JSON.stringify(name.slice(0, 64))} is repeated`)
+      seen.add(name)
+      if (name === 'xmlns' || name.startsWith('xmlns:')) {
+        namespaces ??= new Map()
+        namespaces.set(name.slice(6), (m[2] ?? m[3]) as string)
+      } else if (name.includes(':')) {
+        (prefixed ??= []).push(name.slice(0, name.indexOf(':')))
+      }
+      at = ATTRIBUTE.lastIndex
+    }
+    if (!BLANK.test(text.slice(at, end))) malformed('a malformed attribute in a start tag')
+    for (const prefix of prefixed ?? []) {
+      if (prefix !== 'xml' && this.#resolve(prefix, namespaces) === undefined) malformed(`the namespace prefix ${JSON.stringify(prefix.slice(0, 64))} is not declared`)
+    }
+    return namespaces
+  }
+
+  #resolve (prefix: string, own: Namespaces): string | undefined {
+    if (prefix === 'xml') return 'http://www.w3.org/XML/1998/namespace'
+    const ownNs = own?.get(prefix)
+    if (ownNs !== undefined) return ownNs
+    for (let i = this.#stack.length - 1; i >= 0; i--) {
+      const ns = (this.#stack[i] as Open).namespaces?.get(prefix)
+      if (ns !== undefined) return ns
+    }
+    return undefined
+  }
+}
+
+/** Checks a whole body from its Envelope's content on. */
+export function checkSoapStructure (body: Buffer, envelope: EnvelopeStart): void {
+  const check = new SoapStructureCheck(envelope)
+  check.push(body.subarray(envelope.contentStart))
+  check.end()
+}
