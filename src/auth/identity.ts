@@ -21,6 +21,8 @@ export const SOAP_ROUTER_PATH = '/nl/jsp/soaprouter.jsp'
 export const WSDL_PATH = '/nl/jsp/schemawsdl.jsp'
 export const LOGON_METHOD = 'xtk:session#Logon'
 export const LOGOFF_METHOD = 'xtk:session#Logoff'
+/** Mints a Campaign session from the IMS token it carries: never sent with the proxy's own token. */
+export const BEARER_TOKEN_LOGON_METHOD = 'xtk:session#BearerTokenLogon'
 
 /** How the caller was identified, for logs, metrics and the inventory. */
 export type AuthPath = 'logon' | 'logoff' | 'session' | 'inline-password' | 'certificate' | 'network' | 'wsdl' | 'passthrough' | 'client-bearer' | 'anonymous'
@@ -203,7 +205,7 @@ export function decideIdentity (request: IdentityRequest, tables: IdentityTables
   for (const resolve of RESOLVERS) {
     const out = resolve(input, seen)
     if (out === undefined) continue
-    if ('kind' in out) return out
+    if ('kind' in out) return out.kind === 'inject' && request.location?.soapMethod === BEARER_TOKEN_LOGON_METHOD ? refuse(out, 'sessionInvalid', 'BearerTokenLogon is not sent with the proxy\'s token') : out
     seen = out
   }
   /* c8 ignore next -- the last resolver always decides */

@@ -14,6 +14,7 @@ import { clientIdentity } from '../auth/client-certificates.js'
 import { decideIdentity, SOAP_ROUTER_PATH, WSDL_PATH, type IdentityDecision, type PresentedPassword } from '../auth/identity.js'
 import { callerAddress, isInBlockList, normaliseAddress } from '../auth/networks.js'
 import type { PasswordChecker } from '../auth/password-check.js'
+import { checkDispatch } from '../soap/dispatch.js'
 import { SOAP_CONTENT_TYPE } from '../soap/envelope.js'
 import { ProxyFault } from '../soap/faults.js'
 import { logoffResponse, logonResponse } from '../soap/logon-response.js'
@@ -91,6 +92,8 @@ export function requestFlow (deps: FlowDependencies): (request: FastifyRequest, 
       if (encoding !== undefined && encoding.trim().toLowerCase() !== 'identity') throw new ProxyFault('contentEncoding', { detail: `Content-Encoding: ${encoding.slice(0, 32)}` })
       const declared = request.headers['content-length']
       read = await readRequestBody(request.body as IncomingMessage, declared === undefined ? undefined : Number(declared), r.config.limits)
+      const query = request.url.indexOf('?')
+      checkDispatch(read.location, { soapAction: request.headers.soapaction, contentType: request.headers['content-type'], query: query === -1 ? '' : request.url.slice(query + 1) })
       context.soapMethod = boundedText(read.location.soapMethod)
     }
     const decision = decideIdentity({
