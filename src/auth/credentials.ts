@@ -3,6 +3,13 @@
  * first SOAP parameter, `X-Session-Token`, the `__sessiontoken` cookie (as
  * an HTTP header or as the SOAP Header `<Cookie>`), and the security token
  * in `X-Security-Token` (header or SOAP Header element).
+ *
+ * Besides the one value the resolvers read, every value presented in any
+ * spelling Campaign's servlet container might accept is collected: repeated
+ * headers (Node joins them with ", "), cookies separated by ";" or by ","
+ * (RFC 2109 and RFC 2965 Cookie headers), cookie names in any case, values
+ * in double quotes, and repeated SOAP Header elements. A proxy token in any
+ * of them is the proxy's to verify, never Campaign's to see.
  */
 import type { IncomingHttpHeaders } from 'node:http'
 import type { SoapLocation } from '../soap/locate.js'
@@ -15,8 +22,13 @@ export interface PresentedCredentials {
   readonly sessionToken: string
   /** The security token, '' when none. */
   readonly securityToken: string
+  /** Every distinct non-empty session token, in every location and spelling. */
+  readonly sessionTokens: readonly string[]
+  /** Every distinct non-empty security token, in every location and spelling. */
+  readonly securityTokens: readonly string[]
 }
 
+/** The value of the cookie `name`, split at ";" only and matched exactly: the value the resolvers read. */
 export function cookieValue (cookieHeader: string | undefined, name: string): string {
   for (const part of (cookieHeader ?? '').split(';')) {
     const eq = part.indexOf('=')
@@ -25,17 +37,75 @@ export function cookieValue (cookieHeader: string | undefined, name: string): st
   return ''
 }
 
+/** `value` trimmed, without one pair of surrounding double quotes (RFC 2109 quoted-string, RFC 9110 section 5.6.4). */
+export function unquoted (value: string): string {
+  const trimmed = value.trim()
+  return trimmed.length >= 2 && trimmed.startsWith('"') && trimmed.endsWith('"') ? trimmed.slice(1, -1).trim() : trimmed
+}
+
+/** The Cookie header's text: repeated headers are one string in Node, an array is joined the way Node joins them. */
+export function cookieText (value: string | readonly string[] | undefined): string {
+  return typeof value === 'string' ? value : (value ?? []).join('; ')
+}
+
+/**
+ * Whether a Cookie header entry (the text between two separators) is the
+ * cookie `name` in any case, its name quoted or not.
+ */
+export function isCookieNamed (entry: string, name: string): boolean {
+  const eq = entry.indexOf('=')
+  return unquoted(eq === -1 ? entry : entry.slice(0, eq)).toLowerCase() === name
+}
+
+/**
+ * Every value of the cookie `name` (lower case), however the header spells
+ * it: entries separated by ";" or ",", the name in any case, the value
+ * quoted or not. Commas inside a quoted value also separate: that finds more
+ * entries, never fewer.
+ */
+export function cookieValues (cookieHeader: string | readonly string[] | undefined, name: string): string[] {
+  const values: string[] = []
+  for (const entry of cookieText(cookieHeader).split(/[;,]/)) {
+    const eq = entry.indexOf('=')
+    if (eq !== -1 && isCookieNamed(entry, name)) values.push(unquoted(entry.slice(eq + 1)))
+  }
+  return values
+}
+
+/** Every value of a credential header: repeated headers (joined with "," by Node, or an array), each quoted or not. */
+export function headerValues (value: string | readonly string[] | undefined): string[] {
+  const values: string[] = []
+  for (const line of typeof value === 'string' ? [value] : value ?? []) {
+    for (const item of line.split(',')) values.push(unquoted(item))
+  }
+  return values
+}
+
 function headerValue (headers: IncomingHttpHeaders, name: string): string {
   const value = headers[name]
   return typeof value === 'string' ? value.trim() : ''
+}
+
+function distinct (values: readonly string[]): string[] {
+  return [...new Set(values.filter(v => v !== ''))]
 }
 
 /** The credentials a request presents, SOAP body first (when located), then headers. */
 export function presentedCredentials (headers: IncomingHttpHeaders, location: SoapLocation | undefined): PresentedCredentials {
   const bodyToken = location?.params[0]?.text.trim() ?? ''
   const soapCookie = cookieValue(location?.headerCookie?.text, SESSION_COOKIE)
+  const soapHeaders = location?.headerCredentials ?? []
+  // The scanner keeps only SOAP Header children named Cookie or X-Security-Token (any prefix).
+  const soapNamed = (local: string): string[] => soapHeaders.filter(e => e.qname.endsWith(local)).map(e => e.text)
   return {
     sessionToken: bodyToken || headerValue(headers, 'x-session-token') || cookieValue(headers.cookie, SESSION_COOKIE) || soapCookie,
     securityToken: headerValue(headers, 'x-security-token') || (location?.headerSecurityToken?.text.trim() ?? ''),
+    sessionTokens: distinct([
+      unquoted(bodyToken),
+      ...headerValues(headers['x-session-token']),
+      ...cookieValues(headers.cookie, SESSION_COOKIE),
+      ...soapNamed('Cookie').flatMap(text => cookieValues(text, SESSION_COOKIE)),
+    ]),
+    securityTokens: distinct([...headerValues(headers['x-security-token']), ...soapNamed('X-Security-Token').map(unquoted)]),
   }
 }

@@ -104,7 +104,7 @@ type Resolver = (input: Input, seen: Attribution) => IdentityDecision | Attribut
 const NOBODY: Attribution = { integration: undefined, login: undefined }
 
 /** 1. `xtk:session#Logon`: an `ims` login is answered locally; any other is Campaign's to answer. */
-const logon: Resolver = ({ request, tables }) => {
+const logon: Resolver = ({ request, tables, credentials }) => {
   const location = request.location
   if (location?.soapMethod !== LOGON_METHOD) return undefined
   const login = location.params[1]?.text ?? ''
@@ -115,15 +115,28 @@ const logon: Resolver = ({ request, tables }) => {
   // A native Logon: forwarded untouched, its session token remembered to attribute the caller's next calls.
   const passthrough = tables.passthroughByLogin.get(login)
   if (passthrough === undefined && tables.unknownCallers === 'reject') return refuse({ integration: undefined, login, authPath: 'passthrough' }, 'sessionInvalid', 'unknown caller')
+  // Forwarded byte for byte: a proxy token it carries would reach Campaign.
+  if (presentsProxyToken(tables, credentials)) return refuse({ integration: passthrough, login, authPath: 'passthrough' }, 'sessionInvalid', 'a proxy session presented with a Campaign Logon')
   return { kind: 'forward', integration: passthrough, login, authPath: 'passthrough', rememberLogon: true }
 }
 
-/** 2-3. A proxy session (any credential location), Logoff included: ours to verify, never forwarded when bad. */
+/**
+ * 2-3. A proxy session (any credential location and spelling), Logoff
+ * included: ours to verify, never forwarded when bad. A proxy-shaped token
+ * anywhere makes the request ours; then exactly one session token and one
+ * security token may be presented (the same value in several places is
+ * one), as Campaign could read a different one than the proxy verified.
+ */
 const proxySession: Resolver = ({ request, tables, credentials }) => {
-  const { sessionToken, securityToken } = credentials
-  if (!tables.isProxyShaped(sessionToken) && !(sessionToken === '' && tables.isProxyShaped(securityToken))) return undefined
+  if (!presentsProxyToken(tables, credentials)) return undefined
   const isLogoff = request.location?.soapMethod === LOGOFF_METHOD
   const authPath: AuthPath = isLogoff ? 'logoff' : 'session'
+  const { sessionTokens, securityTokens } = credentials
+  if (sessionTokens.length > 1 || securityTokens.length > 1) {
+    return refuse({ integration: undefined, login: undefined, authPath }, 'sessionInvalid', 'several different session or security tokens presented')
+  }
+  const sessionToken = sessionTokens[0] ?? ''
+  const securityToken = securityTokens[0] ?? ''
   const check = sessionToken === '' ? tables.verifySecurityToken(securityToken) : tables.verifySession(sessionToken, securityToken)
   if (!check.ok) return refuse({ integration: undefined, login: undefined, authPath }, 'sessionInvalid', `proxy session ${check.reason}`)
   const integration = tables.byName.get(check.session.integration)
@@ -218,6 +231,12 @@ function legacyAuthPath ({ request, credentials }: Input): AuthPath {
   const authorization = request.headers.authorization
   if (authorization === undefined) return 'anonymous'
   return /^bearer\s/i.test(authorization) ? 'client-bearer' : 'passthrough'
+}
+
+/** Whether any session or security token presented, in any location and spelling, is shaped like the proxy's. */
+function presentsProxyToken (tables: IdentityTables, credentials: PresentedCredentials): boolean {
+  const isProxyShaped = (token: string): boolean => tables.isProxyShaped(token)
+  return credentials.sessionTokens.some(isProxyShaped) || credentials.securityTokens.some(isProxyShaped)
 }
 
 /** The configuration requires a technical account in `ims` mode. */

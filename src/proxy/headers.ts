@@ -5,7 +5,7 @@
  * `X-Forwarded-For`.
  */
 import type { IncomingHttpHeaders } from 'node:http'
-import { SESSION_COOKIE } from '../auth/credentials.js'
+import { cookieText, isCookieNamed, SESSION_COOKIE } from '../auth/credentials.js'
 
 /**
  * Hop-by-hop headers (RFC 9110 section 7.6.1) plus `expect` (the proxy
@@ -16,13 +16,20 @@ const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'te'
 /** Where a legacy client carries credentials in HTTP headers (docs/legacy-sessions.md). */
 const CREDENTIAL_HEADERS = ['authorization', 'x-session-token', 'x-security-token'] as const
 
-/** The Cookie header without the named cookie; undefined when nothing else is left. Other cookies keep their bytes. */
+/**
+ * The Cookie header without the cookie `name` (lower case) in any spelling
+ * (`cookieValues`: ";" or "," separated, any case, quoted or not);
+ * undefined when nothing else is left. The other entries keep their bytes
+ * and the separators before them.
+ */
 export function removeCookie (cookieHeader: string, name: string): string | undefined {
-  const kept = cookieHeader.split(';').filter(part => {
-    const eq = part.indexOf('=')
-    return (eq === -1 ? part : part.slice(0, eq)).trim() !== name
-  })
-  const joined = kept.map(p => p.trim()).filter(p => p !== '').join('; ')
+  const parts = cookieHeader.split(/([;,])/)
+  let kept = ''
+  for (let i = 0; i < parts.length; i += 2) {
+    const entry = parts[i] as string
+    if (!isCookieNamed(entry, name)) kept += `${i === 0 ? '' : parts[i - 1] as string}${entry}`
+  }
+  const joined = kept.replace(/^[\s;,]+/, '').trimEnd()
   return joined === '' ? undefined : joined
 }
 
@@ -53,9 +60,8 @@ export function upstreamHeaders (headers: IncomingHttpHeaders, options: Upstream
   if (options.contentLength !== undefined) out['content-length'] = String(options.contentLength)
   if (options.authorization !== undefined) {
     for (const name of CREDENTIAL_HEADERS) delete out[name]
-    const cookie = headerText(out.cookie)
-    if (cookie !== undefined) {
-      const kept = removeCookie(cookie, SESSION_COOKIE)
+    if (out.cookie !== undefined) {
+      const kept = removeCookie(cookieText(out.cookie), SESSION_COOKIE)
       if (kept === undefined) delete out.cookie
       else out.cookie = kept
     }

@@ -129,6 +129,31 @@ t.test('each way of being identified, in order', async t => {
   for (const [name, req, overrides, expected] of ROWS) t.strictSame(summary(decideIdentity(req, tables(overrides))), expected, name)
 })
 
+t.test('a proxy token in any spelling is the proxy\'s to verify or refuse, never Campaign\'s', async t => {
+  const other = sessions.issue('mc')
+  const session = { kind: 'inject', integration: 'crm', login: undefined, authPath: 'session', account: 'marketing', password: undefined }
+  const ambiguous = { kind: 'refuse', integration: undefined, login: undefined, authPath: 'session', fault: 'sessionInvalid', detail: 'several different session or security tokens presented' }
+  const get = (headers: IdentityRequest['headers']): IdentityRequest => request({ method: 'GET', path: '/r/test', headers })
+  const rows: ReadonlyArray<readonly [string, IdentityRequest, Record<string, unknown>]> = [
+    ['repeated X-Session-Token headers with the same token', get({ 'x-session-token': `${issued.sessionToken}, ${issued.sessionToken}` }), session],
+    ['a quoted cookie value', get({ cookie: `__sessiontoken="${issued.sessionToken}"` }), session],
+    ['a comma between cookies', get({ cookie: `a=1, __sessiontoken=${issued.sessionToken}` }), session],
+    ['the cookie name in another case', get({ cookie: `__SessionToken=${issued.sessionToken}` }), session],
+    ['the same token in the body, the header and the cookie (acc-js-sdk)', request({ body: soap('GetOption', [issued.sessionToken]), headers: { 'x-session-token': issued.sessionToken, cookie: `__sessiontoken=${issued.sessionToken}`, 'x-security-token': issued.securityToken } }), session],
+    ['a quoted security token alone', get({ 'x-security-token': `"${issued.securityToken}"` }), session],
+    ['two sessions, in the header and in the cookie', get({ 'x-session-token': issued.sessionToken, cookie: `__SESSIONTOKEN=${other.sessionToken}` }), ambiguous],
+    ['a proxy session beside a Campaign session', request({ body: soap('GetOption', ['___campaign-uuid']), headers: { cookie: `__sessiontoken=${issued.sessionToken}` } }), ambiguous],
+    ['two security tokens', get({ 'x-session-token': issued.sessionToken, 'x-security-token': `${issued.securityToken}, ${other.securityToken}` }), ambiguous],
+    ['a proxy security token with a Campaign session', request({ body: soap('GetOption', ['___campaign-uuid']), headers: { 'x-security-token': issued.securityToken } }),
+      { kind: 'refuse', integration: undefined, login: undefined, authPath: 'session', fault: 'sessionInvalid', detail: 'proxy session malformed' }],
+    ['a Campaign Logon carrying a proxy session', request({ body: soap('Logon', ['', 'etl_op', 'pw', '']), headers: { cookie: `a=1, __SessionToken="${issued.sessionToken}"` } }),
+      { kind: 'refuse', integration: 'etl', login: 'etl_op', authPath: 'passthrough', fault: 'sessionInvalid', detail: 'a proxy session presented with a Campaign Logon' }],
+    ['a Campaign Logon carrying a proxy security token', request({ body: soap('Logon', ['', 'someone', 'pw', '']), headers: { 'x-security-token': issued.securityToken } }),
+      { kind: 'refuse', integration: undefined, login: 'someone', authPath: 'passthrough', fault: 'sessionInvalid', detail: 'a proxy session presented with a Campaign Logon' }],
+  ]
+  for (const [name, req, expected] of rows) t.strictSame(summary(decideIdentity(req, tables())), expected, name)
+})
+
 t.test('earlier resolvers win: a proxy session from a network integration\'s address is the session\'s integration', async t => {
   const d = decideIdentity(request({ body: soap('PushEvent', [issued.sessionToken], 'urn:nms:rtEvent'), caller: '10.1.0.9', certificate: CERT }), tables())
   t.equal(d.integration?.name, 'crm', 'the session, not the certificate or the network')

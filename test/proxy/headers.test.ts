@@ -4,8 +4,22 @@ import { removeCookie, upstreamHeaders } from '../../src/proxy/headers.js'
 t.test('removeCookie drops only the named cookie', async t => {
   t.equal(removeCookie('a=1; __sessiontoken=___x; b=2', '__sessiontoken'), 'a=1; b=2', 'others are kept in order')
   t.equal(removeCookie('__sessiontoken=___x', '__sessiontoken'), undefined, 'nothing left: undefined')
-  t.equal(removeCookie('x__sessiontoken=1;__sessiontoken2=2', '__sessiontoken'), 'x__sessiontoken=1; __sessiontoken2=2', 'similar names are not touched')
+  t.equal(removeCookie('x__sessiontoken=1;__sessiontoken2=2', '__sessiontoken'), 'x__sessiontoken=1;__sessiontoken2=2', 'similar names are not touched, nor their bytes')
   t.equal(removeCookie('flag; __sessiontoken', '__sessiontoken'), 'flag', 'valueless cookies are handled')
+})
+
+t.test('removeCookie drops the cookie in every spelling, and keeps the other entries byte for byte', async t => {
+  t.equal(removeCookie('a=1, __sessiontoken=___x, b=2', '__sessiontoken'), 'a=1, b=2', 'commas as separators (RFC 2109)')
+  t.equal(removeCookie('__sessiontoken="___x"; lang=fr', '__sessiontoken'), 'lang=fr', 'a quoted value, first in the header')
+  t.equal(removeCookie('lang=fr; __SessionToken=___x; __SESSIONTOKEN=___y', '__sessiontoken'), 'lang=fr', 'the name in any case, every occurrence')
+  t.equal(removeCookie('$Version=1; "__sessiontoken"="___x"; $Path="/"', '__sessiontoken'), '$Version=1; $Path="/"', 'a quoted name (RFC 2965 attributes stay)')
+  t.equal(removeCookie('pref=a,b;  theme=dark ', '__sessiontoken'), 'pref=a,b;  theme=dark', 'nothing to remove: the bytes as they were, but for trailing space')
+  t.equal(removeCookie(' , __sessiontoken=___x ;', '__sessiontoken'), undefined, 'only separators left: undefined')
+})
+
+t.test('an injected bearer removes the session cookie however it is spelt', async t => {
+  const headers = upstreamHeaders({ cookie: 'a=1, __SessionToken="___x"; b=2', 'x-session-token': '___x, ___x', 'x-security-token': '"@y"' }, { host: 'c', peer: '10.0.0.5', isPeerTrusted: false, authorization: 'Bearer t', contentLength: undefined })
+  t.strictSame(headers, { host: 'c', cookie: 'a=1; b=2', 'x-forwarded-for': '10.0.0.5', authorization: 'Bearer t' }, 'only the other cookies, no session header')
 })
 
 t.test('authenticated requests lose every legacy credential and gain the bearer', async t => {
