@@ -7,7 +7,7 @@ import { parsePasswordHash } from './password-hash.js'
 import { type Accounts, checkAccountReference, NAME_RULE } from './build-accounts.js'
 import { type BuildContext, list, record, text } from './build-context.js'
 import type { Path } from './problems.js'
-import { DEFAULTS, NAME_PATTERN, PASSWORD_HASH_PREFIX } from './schema.js'
+import { DEFAULTS, MAX_INTEGRATION_NAME_LENGTH, NAME_PATTERN, PASSWORD_HASH_PREFIX } from './schema.js'
 import { normaliseSubject } from './subject.js'
 import type { ClientCertificateMatch, IntegrationConfig, ProxyListenConfig } from './types.js'
 
@@ -39,6 +39,7 @@ export function buildIntegrations (data: unknown, { listen, accounts }: Integrat
     const passwordHash = text(integration.passwordHash)
     const technicalAccount = text(integration.technicalAccount)
     if (name !== undefined && !NAME_PATTERN.test(name)) report([...at, 'name'], NAME_RULE)
+    else if (name !== undefined && name.length > MAX_INTEGRATION_NAME_LENGTH) report([...at, 'name'], `is longer than ${MAX_INTEGRATION_NAME_LENGTH} characters (every proxy session token carries it)`)
     unique(names, name, i, [...at, 'name'], 'name')
     unique(logins, login, i, [...at, 'login'], 'login')
     const clientCertificates = certificatesOf(integration.clientCertificates, [...at, 'clientCertificates'], i)

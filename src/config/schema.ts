@@ -57,6 +57,8 @@ export const MIN_HEAD_BYTES = KiB
 export const PASSWORD_HASH_PREFIX = 'scrypt$'
 /** Technical account and integration names: they appear in logs, metrics labels and the inventory. */
 export const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]*$/
+/** Longest integration name: every proxy session token carries it, and must stay within the token shape (docs/architecture.md#proxy-sessions). */
+export const MAX_INTEGRATION_NAME_LENGTH = 128
 
 const text = { type: 'string', minLength: 1 }
 /** Optional strings where '' means "not set", so `${VAR:-}` can switch them off. */

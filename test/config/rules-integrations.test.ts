@@ -1,5 +1,6 @@
 // Integrations: names and logins unique, account references exist, mode-specific requirements.
 import t from 'tap'
+import { MAX_INTEGRATION_NAME_LENGTH } from '../../src/config/schema.js'
 import { HASH, MINIMAL, SESSION_SECRET, parse, problemsOf } from '../fixtures/config.js'
 
 const ACCOUNTS = `${MINIMAL}sessions:
@@ -83,4 +84,7 @@ integrations:
   ], 'names are checked, and keys with / and ~ are located correctly')
   t.ok(parse(`${MINIMAL}technicalAccounts:\n  mc.prod_1-x: { clientId: id, clientSecret: s, scopes: [openid] }\n`).technicalAccounts.has('mc.prod_1-x'),
     'dots, underscores and dashes are fine')
+  const named = (length: number): string => `${MINIMAL}integrations:\n  - { name: ${'n'.repeat(length)}, mode: passthrough, login: op }\n`
+  t.equal(parse(named(MAX_INTEGRATION_NAME_LENGTH)).integrations[0]?.name.length, MAX_INTEGRATION_NAME_LENGTH, `an integration name of ${MAX_INTEGRATION_NAME_LENGTH} characters is fine`)
+  t.same(problemsOf(named(MAX_INTEGRATION_NAME_LENGTH + 1)), [`integrations[0].name: is longer than ${MAX_INTEGRATION_NAME_LENGTH} characters (every proxy session token carries it)`], 'one more is refused')
 })
