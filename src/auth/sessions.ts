@@ -4,7 +4,10 @@
  *
  * Session token:  `___` + payload + `.` + HMAC(k_session, payload)
  * Security token: `@`   + payload + `.` + HMAC(k_security, payload)
- * payload = base64url(JSON { v, i: integration, id, iat, exp }).
+ * payload = base64url(JSON { v, i: integration, id, iat, exp, g: generation }).
+ * The generation is a keyed digest of the integration's credentials when
+ * the session was issued: a session verifies only while the configuration
+ * gives its integration the same one (a rotated password ends it).
  * Both are base64url plus one '.', so they survive XML text and cookies
  * unescaped, never contain '/' (not mistaken for inline login/password),
  * and are told apart from Campaign's own tokens (`___<uuid>` with hyphens,
@@ -19,17 +22,28 @@ export const MAX_REVOKED_SESSIONS = 100_000
 /** Verified tokens remembered (only tokens this secret signed get in). */
 export const MAX_VERIFIED_TOKENS = 10_000
 const SHAPE = /^(?:___|@)[A-Za-z0-9_-]{16,400}\.[A-Za-z0-9_-]{43}$/
+/** Characters of a credential generation: base64url of HMAC-SHA256 truncated to 96 bits. */
+export const GENERATION_LENGTH = 16
 
 export interface ProxySession {
   readonly integration: string
   readonly id: string
   readonly issuedAt: number
   readonly expiresAt: number
+  /** The integration's credential generation when the session was issued ('' in tokens from before generations). */
+  readonly generation: string
 }
 
 export type SessionCheck =
   | { readonly ok: true, readonly session: ProxySession }
-  | { readonly ok: false, readonly reason: 'malformed' | 'signature' | 'expired' | 'revoked' | 'security-token-mismatch' }
+  | { readonly ok: false, readonly reason: 'malformed' | 'signature' | 'expired' | 'revoked' | 'security-token-mismatch' | 'credentials-changed' }
+
+/**
+ * The current credential generation of the integration named, from the
+ * configuration in force; undefined when no integration has that name (the
+ * caller refuses such a session itself).
+ */
+export type CurrentGenerations = (integration: string) => string | undefined
 
 export interface SessionTokensOptions {
   readonly secret: string | Buffer
@@ -80,10 +94,11 @@ export class Revocations {
 export class SessionTokens {
   readonly #sessionKey: KeyObject
   readonly #securityKey: KeyObject
+  readonly #generationKey: KeyObject
   readonly #ttlMs: number
   readonly #now: () => number
   readonly #revoked: Revocations
-  /** Tokens whose signature was verified, with what they say: a session's later calls skip the HMAC and the decoding (expiry and revocation are checked every time). */
+  /** Tokens whose signature was verified, with what they say: a session's later calls skip the HMAC and the decoding (expiry, revocation and generation are checked every time). */
   readonly #signed = new LRUCache<string, ProxySession>({ max: MAX_VERIFIED_TOKENS })
 
   constructor (options: SessionTokensOptions) {
@@ -91,6 +106,7 @@ export class SessionTokens {
     const derive = (label: string): KeyObject => createSecretKey(Buffer.from(hkdfSync('sha256', options.secret, 'campaign-ims-proxy', label, 32)))
     this.#sessionKey = derive('session token v1')
     this.#securityKey = derive('security token v1')
+    this.#generationKey = derive('credential generation v1')
     this.#ttlMs = options.ttlSeconds * 1000
     this.#now = options.now ?? Date.now
     this.#revoked = options.revocations ?? new Revocations(options.maxRevoked ?? MAX_REVOKED_SESSIONS, this.#now)
@@ -100,10 +116,22 @@ export class SessionTokens {
     return this.#revoked
   }
 
-  issue (integration: string): { readonly sessionToken: string, readonly securityToken: string, readonly session: ProxySession } {
+  /**
+   * The credential generation of an integration: a keyed digest of what
+   * identifies its credentials (`parts`: name, mode, login, passwordHash,
+   * technical account). Every replica with the same secret and the same
+   * configuration computes the same one; it says nothing of the hash to
+   * whoever reads the token's payload.
+   */
+  generation (parts: readonly (string | undefined)[]): string {
+    return createHmac('sha256', this.#generationKey).update(JSON.stringify(parts)).digest('base64url').slice(0, GENERATION_LENGTH)
+  }
+
+  /** A new session of `integration`, bound to its current credential `generation`. */
+  issue (integration: string, generation: string): { readonly sessionToken: string, readonly securityToken: string, readonly session: ProxySession } {
     const issuedAt = this.#now()
-    const session: ProxySession = { integration, id: randomBytes(16).toString('base64url'), issuedAt, expiresAt: issuedAt + this.#ttlMs }
-    const payload = Buffer.from(JSON.stringify({ v: 1, i: integration, id: session.id, iat: issuedAt, exp: session.expiresAt })).toString('base64url')
+    const session: ProxySession = { integration, id: randomBytes(16).toString('base64url'), issuedAt, expiresAt: issuedAt + this.#ttlMs, generation }
+    const payload = Buffer.from(JSON.stringify({ v: 2, i: integration, id: session.id, iat: issuedAt, exp: session.expiresAt, g: generation })).toString('base64url')
     return {
       sessionToken: `${SESSION_TOKEN_PREFIX}${payload}.${mac(this.#sessionKey, payload)}`,
       securityToken: `${SECURITY_TOKEN_PREFIX}${payload}.${mac(this.#securityKey, payload)}`,
@@ -116,17 +144,17 @@ export class SessionTokens {
     return SHAPE.test(token)
   }
 
-  /** Verifies a session token, and its security token when one is presented. */
-  verify (sessionToken: string, securityToken = ''): SessionCheck {
-    const check = this.#check(sessionToken, SESSION_TOKEN_PREFIX, this.#sessionKey)
+  /** Verifies a session token, and its security token when one is presented ('' when none), against the `current` generations. */
+  verify (sessionToken: string, securityToken: string, current: CurrentGenerations): SessionCheck {
+    const check = this.#check(sessionToken, SESSION_TOKEN_PREFIX, this.#sessionKey, current)
     if (!check.ok || securityToken === '') return check
-    const security = this.#check(securityToken, SECURITY_TOKEN_PREFIX, this.#securityKey)
+    const security = this.#check(securityToken, SECURITY_TOKEN_PREFIX, this.#securityKey, current)
     return security.ok && security.session.id === check.session.id ? check : { ok: false, reason: 'security-token-mismatch' }
   }
 
   /** Verifies a security token alone (acc-js-sdk's `ofSecurityToken` mode sends no session token). */
-  verifySecurityToken (securityToken: string): SessionCheck {
-    return this.#check(securityToken, SECURITY_TOKEN_PREFIX, this.#securityKey)
+  verifySecurityToken (securityToken: string, current: CurrentGenerations): SessionCheck {
+    return this.#check(securityToken, SECURITY_TOKEN_PREFIX, this.#securityKey, current)
   }
 
   /** Ends a session on this replica (Logoff): remembered until it would have expired anyway. */
@@ -134,7 +162,7 @@ export class SessionTokens {
     this.#revoked.add(session)
   }
 
-  #check (token: string, prefix: string, key: KeyObject): SessionCheck {
+  #check (token: string, prefix: string, key: KeyObject, current: CurrentGenerations): SessionCheck {
     // The prefix first: a session token is never taken for a security token (both are in the cache).
     if (!token.startsWith(prefix)) return { ok: false, reason: 'malformed' }
     let session = this.#signed.get(token)
@@ -143,16 +171,24 @@ export class SessionTokens {
       const [payload, signature] = token.slice(prefix.length).split('.') as [string, string]
       const expected = Buffer.from(mac(key, payload))
       if (!timingSafeEqual(expected, Buffer.from(signature))) return { ok: false, reason: 'signature' }
-      const data = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as { i: string, id: string, iat: number, exp: number }
-      session = { integration: data.i, id: data.id, issuedAt: data.iat, expiresAt: data.exp }
+      const data = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as { i: string, id: string, iat: number, exp: number, g?: string }
+      session = { integration: data.i, id: data.id, issuedAt: data.iat, expiresAt: data.exp, generation: data.g ?? '' }
       this.#signed.set(token, session)
     }
     if (this.#now() >= session.expiresAt) return { ok: false, reason: 'expired' }
     if (this.#revoked.has(session)) return { ok: false, reason: 'revoked' }
+    // After the cache: a token verified under earlier credentials is refused once they change.
+    const expected = current(session.integration)
+    if (expected !== undefined && !sameGeneration(expected, session.generation)) return { ok: false, reason: 'credentials-changed' }
     return { ok: true, session }
   }
 }
 
 function mac (key: KeyObject, payload: string): string {
   return createHmac('sha256', key).update(payload).digest('base64url')
+}
+
+/** Constant-time comparison of two generations (their length is no secret: always GENERATION_LENGTH, or '' in old tokens). */
+function sameGeneration (a: string, b: string): boolean {
+  return a.length === b.length && timingSafeEqual(Buffer.from(a), Buffer.from(b))
 }

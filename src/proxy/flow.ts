@@ -27,7 +27,7 @@ import { forward, type UpstreamAnswer } from './forwarder.js'
 import { downstreamHeaders, upstreamHeaders } from './headers.js'
 import { clientOrigin, inspectionLimit, isTokenRejection, logonResponseSessionToken, wsdlThroughProxy, type Inspection } from './inspect.js'
 import type { RejectionBudget } from './rejection-budget.js'
-import type { RememberedSessions, Routing } from './routing.js'
+import { generationOf, type RememberedSessions, type Routing } from './routing.js'
 import type { SessionInfoSource } from './session-info.js'
 import { canonicalPathOf } from './target.js'
 import type { BearerToken, TokenSource } from './token-source.js'
@@ -70,7 +70,7 @@ export function requestFlow (deps: FlowDependencies): (request: FastifyRequest, 
       return reply.code(200).type(SOAP_CONTENT_TYPE).send(logoffResponse(decision.urn))
     }
     await verify(decision.password, context.caller)
-    const issued = r.sessions.issue(decision.integration.name)
+    const issued = r.sessions.issue(decision.integration.name, generationOf(r.sessions, decision.integration))
     const info = await deps.sessionInfo.get(decision.integration.technicalAccount as string, decision.password.login)
     reply.log.info({ integration: decision.integration.name, caller: context.caller }, 'logon answered by the proxy')
     return reply.code(200).type(SOAP_CONTENT_TYPE).send(logonResponse(decision.urn, issued.sessionToken, issued.securityToken, info))

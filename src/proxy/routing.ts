@@ -26,6 +26,16 @@ export function rememberedSessions (now: () => number): RememberedSessions {
   return new LRUCache<string, RememberedSession>({ max: MAX_REMEMBERED_SESSIONS, ttl: REMEMBERED_SESSION_TTL_MS, ttlResolution: 0, perf: { now } })
 }
 
+/**
+ * The credential generation of `integration` (docs/legacy-sessions.md#sessions-and-credential-changes):
+ * its sessions stay valid only while this is unchanged, so a new
+ * passwordHash, login or technical account, or another integration later
+ * configured under its name, ends them.
+ */
+export function generationOf (sessions: SessionTokens, integration: IntegrationConfig): string {
+  return sessions.generation([integration.name, integration.mode, integration.login, integration.passwordHash, integration.technicalAccount])
+}
+
 export interface Routing {
   readonly config: Config
   readonly sessionSecret: string | undefined
@@ -48,6 +58,8 @@ export function routingOf (config: Config, sessionSecret: string | undefined, re
     new Map(config.integrations.filter(i => i.mode === mode && i.login !== undefined).map(i => [i.login as string, i]))
   const networks = networkMatcher(config.integrations.map(i => ({ networks: i.networks, value: i })))
   const certificates = new CertificateMatcher(config.integrations.map(i => ({ certificates: i.clientCertificates, value: i })))
+  const generations = new Map(config.integrations.map(i => [i.name, generationOf(sessions, i)]))
+  const current = (integration: string): string | undefined => generations.get(integration)
   return {
     config,
     sessionSecret,
@@ -61,8 +73,8 @@ export function routingOf (config: Config, sessionSecret: string | undefined, re
       byCertificate: identity => certificates.match(identity),
       hasCertificates: certificates.size > 0,
       isProxyShaped: token => sessions.isProxyShaped(token),
-      verifySession: (sessionToken, securityToken) => sessions.verify(sessionToken, securityToken),
-      verifySecurityToken: securityToken => sessions.verifySecurityToken(securityToken),
+      verifySession: (sessionToken, securityToken) => sessions.verify(sessionToken, securityToken, current),
+      verifySecurityToken: securityToken => sessions.verifySecurityToken(securityToken, current),
       rememberedSession: sessionToken => remembered.get(sessionToken),
       unknownCallers: config.unknownCallers,
       wsdlAccount: config.wsdl.technicalAccount,

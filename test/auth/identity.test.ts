@@ -7,6 +7,7 @@ import type { ClientIdentity } from '../../src/auth/client-certificates.js'
 import { decideIdentity, type IdentityDecision, type IdentityRequest, type IdentityTables } from '../../src/auth/identity.js'
 import { SessionTokens } from '../../src/auth/sessions.js'
 import type { IntegrationConfig } from '../../src/config/types.js'
+import { generationOf } from '../../src/proxy/routing.js'
 import { locate } from '../fixtures/soap-locate.js'
 
 const NOW = Date.parse('2026-12-01T10:00:00Z')
@@ -24,6 +25,10 @@ const CERTIFIED = integration('certified', { clientCertificates: [{ subject: 'CN
 const CERTIFIED_LEGACY = integration('certified-legacy', { mode: 'passthrough', clientCertificates: [{ subject: 'CN=legacy' }], technicalAccount: undefined })
 const GONE = 'removed-integration'
 const ALL = [CRM, MC, ETL, WEBSITE, LEGACY_NET, CERTIFIED, CERTIFIED_LEGACY]
+const GENERATIONS = new Map(ALL.map(i => [i.name, generationOf(sessions, i)]))
+const current = (name: string): string | undefined => GENERATIONS.get(name)
+/** A session of `name` under its current credentials. */
+const issue = (name: string): ReturnType<SessionTokens['issue']> => sessions.issue(name, current(name) ?? generationOf(sessions, integration(name, {})))
 
 function tables (overrides: Partial<IdentityTables> = {}): IdentityTables {
   const byName = new Map(ALL.map(i => [i.name, i]))
@@ -35,8 +40,8 @@ function tables (overrides: Partial<IdentityTables> = {}): IdentityTables {
     byCertificate: identity => identity.subject === 'CN=crm-sync' ? CERTIFIED : identity.subject === 'CN=legacy' ? CERTIFIED_LEGACY : undefined,
     hasCertificates: true,
     isProxyShaped: token => sessions.isProxyShaped(token),
-    verifySession: (s, sec) => sessions.verify(s, sec),
-    verifySecurityToken: sec => sessions.verifySecurityToken(sec),
+    verifySession: (s, sec) => sessions.verify(s, sec, current),
+    verifySecurityToken: sec => sessions.verifySecurityToken(sec, current),
     rememberedSession: token => token === '___native-etl-session' ? { integration: 'etl', login: 'etl_op' } : token === '___native-unknown' ? { integration: undefined, login: 'someone' } : undefined,
     unknownCallers: 'passthrough',
     wsdlAccount: undefined,
@@ -52,9 +57,10 @@ function request (fields: Partial<IdentityRequest> & { body?: string }): Identit
   return { method: 'POST', path: '/nl/jsp/soaprouter.jsp', headers: {}, location: body === undefined ? undefined : locate(body), caller: '192.0.2.10', certificate: undefined, ...rest }
 }
 
-const issued = sessions.issue('crm')
-const gone = sessions.issue(GONE)
-const loggedOff = sessions.issue('mc')
+const issued = issue('crm')
+const gone = issue(GONE)
+const loggedOff = issue('mc')
+const beforeRotation = sessions.issue('crm', generationOf(sessions, { ...CRM, passwordHash: 'scrypt$earlier' }))
 const revokedSessions = new SessionTokens({ secret: 'identity-test-secret-0123456789abcdef', ttlSeconds: 3600, now: () => NOW })
 revokedSessions.revoke(loggedOff.session)
 const CERT: ClientIdentity = { subject: 'CN=crm-sync', sha256: 'AA' }
@@ -91,8 +97,10 @@ const ROWS: ReadonlyArray<readonly [string, IdentityRequest, Partial<IdentityTab
     { kind: 'inject', integration: 'crm', login: undefined, authPath: 'session', account: 'marketing', password: undefined }],
   ['3. a mismatched security token: refused, never forwarded', request({ method: 'GET', path: '/r/test', headers: { 'x-session-token': issued.sessionToken, 'x-security-token': gone.securityToken } }), {},
     { kind: 'refuse', integration: undefined, login: undefined, authPath: 'session', fault: 'sessionInvalid', detail: 'proxy session security-token-mismatch' }],
-  ['3. a logged-off session: refused', request({ body: soap('GetOption', [loggedOff.sessionToken]) }), { verifySession: (s, sec) => revokedSessions.verify(s, sec) },
+  ['3. a logged-off session: refused', request({ body: soap('GetOption', [loggedOff.sessionToken]) }), { verifySession: (s, sec) => revokedSessions.verify(s, sec, current) },
     { kind: 'refuse', integration: undefined, login: undefined, authPath: 'session', fault: 'sessionInvalid', detail: 'proxy session revoked' }],
+  ['3. a session issued before its integration\'s password changed: refused', request({ body: soap('GetOption', [beforeRotation.sessionToken]) }), {},
+    { kind: 'refuse', integration: undefined, login: undefined, authPath: 'session', fault: 'sessionInvalid', detail: 'proxy session credentials-changed' }],
   ['3. a session of an integration no longer configured: refused', request({ body: soap('GetOption', [gone.sessionToken]) }), {},
     { kind: 'refuse', integration: undefined, login: undefined, authPath: 'session', fault: 'sessionInvalid', detail: 'the session belongs to an integration that is no longer configured' }],
   ['4. inline login/password of an ims login: the account, after the password check', request({ body: soap('PushEvent', ['mc/secret', '<e/>'], 'urn:nms:rtEvent') }), {},
@@ -130,7 +138,7 @@ t.test('each way of being identified, in order', async t => {
 })
 
 t.test('a proxy token in any spelling is the proxy\'s to verify or refuse, never Campaign\'s', async t => {
-  const other = sessions.issue('mc')
+  const other = issue('mc')
   const session = { kind: 'inject', integration: 'crm', login: undefined, authPath: 'session', account: 'marketing', password: undefined }
   const ambiguous = { kind: 'refuse', integration: undefined, login: undefined, authPath: 'session', fault: 'sessionInvalid', detail: 'several different session or security tokens presented' }
   const get = (headers: IdentityRequest['headers']): IdentityRequest => request({ method: 'GET', path: '/r/test', headers })

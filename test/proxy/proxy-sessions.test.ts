@@ -31,13 +31,14 @@ function assertSessionFault (t: Test, response: HttpResult, what: string): void 
 }
 
 t.test('a proxy session works on another replica sharing the secret, not on one with another secret', async t => {
-  const s = await startProxyStack(t, { integrations: await integrations() })
+  // The replicas share the configuration too: a session is bound to its integration's passwordHash (each hash has its own salt).
+  const list = await integrations()
+  const s = await startProxyStack(t, { integrations: list })
   const { session, security } = await logon(s.soapRouter)
   t.match(session, /^___/, 'a session token shaped like Campaign\'s')
   t.match(security, /^@/, 'and a security token')
   t.equal((await soapPost(s.soapRouter, getOption(session, security))).status, 200, 'works on the replica that issued it')
 
-  const list = await integrations()
   const yaml = (secret: string): string => `
 listen: { host: 127.0.0.1, port: 0 }
 admin: { host: 127.0.0.1, port: 0 }
