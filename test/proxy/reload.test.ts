@@ -167,6 +167,52 @@ logging: { level: warn }
   t.match(logged.join(''), /disk on fire/, 'and the refusal is logged at the new level')
 })
 
+t.test("reloads and a session's credentials: a rotated password ends it, an unchanged reload keeps it, a name configured again does not revive it", async t => {
+  const s = await sims(t)
+  const firstHash = await hashPassword('reload-pw-1', { N: 1024 })
+  const rotatedHash = await hashPassword('reload-pw-2', { N: 1024 })
+  const readdedHash = await hashPassword('reload-pw-3', { N: 1024 })
+  const configOf = (integrations: string, source: string): ReturnType<typeof parseConfig> => parseConfig(yaml(s, `
+technicalAccounts:
+  marketing: { clientId: marketing-client, clientSecret: marketing-secret, scopes: [AdobeID, openid, campaign_sdk] }
+sessions: { secret: generation-test-secret-0123456789abcdefghij }
+integrations:
+${integrations}
+`), { source, env: {} })
+  const etl = (hash: string): string => `  - { name: nightly-etl, login: etl_operator, passwordHash: '${hash}', technicalAccount: marketing }`
+  const server = await startServer(configOf(etl(firstHash), 'first'), pino({ level: 'silent' }))
+  t.teardown(() => server.close())
+  const router = `${server.proxyUrl}/nl/jsp/soaprouter.jsp`
+  const post = (body: string): ReturnType<typeof send> => send(router, { method: 'POST', headers: { 'content-type': 'text/xml' }, body })
+  const logonWith = async (password: string): Promise<string> => outputText((await post(soapEnvelope({ schema: 'xtk:session', method: 'Logon', params: [['login', 'etl_operator'], ['password', password], ['parameters', { xml: '' }]] }))).text, 'pstrSessionToken') ?? ''
+  const refusedLocally = async (session: string, detail: RegExp, what: string): Promise<void> => {
+    const before = s.campaign.requests.length
+    const answer = await post(getOption(session))
+    t.equal(answer.status, 500, `${what}: refused`)
+    t.match(answer.text, PROXY_FAULTS.sessionInvalid.message, `${what}: with the session fault (the client logs on again)`)
+    t.match(answer.text, detail, `${what}: saying why`)
+    t.equal(s.campaign.requests.length, before, `${what}: nothing reached Campaign`)
+  }
+
+  const session = await logonWith('reload-pw-1')
+  t.match(session, /^___/, 'a proxy session')
+  t.equal((await post(getOption(session))).status, 200, 'it works')
+  t.same(await server.reload(configOf(etl(firstHash), 'unchanged')), { ok: true, restartRequired: [], tokensRenewed: false }, 'an unchanged configuration reloads')
+  t.equal((await post(getOption(session))).status, 200, 'and the session still works after it')
+
+  t.same(await server.reload(configOf(etl(rotatedHash), 'rotated')), { ok: true, restartRequired: [], tokensRenewed: false }, 'the password hash is rotated')
+  await refusedLocally(session, /credentials-changed/, 'a session issued under the old password, after the reload')
+  t.equal(await logonWith('reload-pw-1'), '', 'the old password no longer logs on')
+  const rotated = await logonWith('reload-pw-2')
+  t.equal((await post(getOption(rotated))).status, 200, 'a Logon with the new password works')
+
+  await server.reload(configOf('  - { name: website, networks: [127.0.0.2/32], technicalAccount: marketing }', 'removed'))
+  await refusedLocally(rotated, /no longer configured/, 'the integration removed')
+  await server.reload(configOf(etl(readdedHash), 're-added'))
+  await refusedLocally(rotated, /credentials-changed/, 'the name configured again with another passwordHash')
+  t.equal((await post(getOption(await logonWith('reload-pw-3')))).status, 200, 'the integration configured again works with its own password')
+})
+
 t.test('watchConfigFile reports a changed file once, not a touched one', async t => {
   const dir = await mkdtemp(join(tmpdir(), 'watch-'))
   const file = join(dir, 'proxy.yaml')
