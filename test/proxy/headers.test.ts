@@ -66,6 +66,8 @@ t.test('passthrough keeps credentials; trusted peers extend X-Forwarded-For', as
   }, 'credentials untouched, the peer appended to the chain')
   const onlyCookie = upstreamHeaders({ cookie: '__sessiontoken=___abc', 'x-forwarded-for': '' }, { host: 'c', peer: '::1', isPeerTrusted: true, authorization: 'Bearer t', contentLength: undefined })
   t.strictSame(onlyCookie, { host: 'c', 'x-forwarded-for': '::1', authorization: 'Bearer t' }, 'a cookie header left empty is dropped')
+  const noChain = upstreamHeaders({}, { host: 'c', peer: '10.0.0.5', isPeerTrusted: true, authorization: undefined, contentLength: undefined })
+  t.strictSame(noChain, { host: 'c', 'x-forwarded-for': '10.0.0.5' }, 'a trusted peer that sends no X-Forwarded-For: the peer alone')
 })
 
 t.test('headers the client names in Connection do not reach Campaign', async t => {
