@@ -13,6 +13,7 @@ import type { Config, TechnicalAccountConfig } from './config/types.js'
 import { tokenFingerprint } from './ims/token-provider.js'
 import { interpretTokenResponse } from './ims/token-response.js'
 import { createUndiciTransport } from './ims/transport.js'
+import { boundedMessage, errorCode } from './observability/bounded.js'
 import { childNamed, parseXml, type XmlElement } from './soap/xml-tree.js'
 
 export const CHECK_EXIT = {
@@ -114,7 +115,8 @@ async function checkAccount (account: TechnicalAccountConfig, config: Config, re
           const fix = answer.imsError === 'invalid_scope'
             ? `make technicalAccounts.${name}.scopes match the scopes of the OAuth Server-to-Server credential in the Developer Console`
             : `check technicalAccounts.${name}.clientId and clientSecret against the OAuth Server-to-Server credential in the Developer Console`
-          return { account: name, kind: 'imsRefused', reason: `IMS refused the credential (${answer.imsError as string}: ${answer.imsErrorDescription as string}): ${fix}` }
+          // IMS's error_description is never printed (docs/security.md): the status and the error code say enough.
+          return { account: name, kind: 'imsRefused', reason: `IMS refused the credential (HTTP ${response.status} ${answer.imsError as string}): ${fix}` }
         }
         return { account: name, kind: 'imsUnavailable', reason: `IMS did not issue a token (${answer.message}): check ims.tokenUrl and try again later` }
       }
@@ -185,10 +187,9 @@ function duration (seconds: number): string {
   return `${h}h${String(m).padStart(2, '0')}m`
 }
 
-/** The most telling part of a network error: its code (ECONNREFUSED...), else its message. */
+/** The most telling part of a network error: its code (ECONNREFUSED...), else its message, bounded. */
 function describe (err: unknown): string {
-  const e = err as Error & { cause?: { code?: string }, code?: string }
-  return e.cause?.code ?? e.code ?? e.message
+  return errorCode(err) ?? boundedMessage((err as Error).message)
 }
 
 function tryParse (text: string): XmlElement | undefined {
@@ -217,5 +218,5 @@ function faultString (xml: string): string | undefined {
   const fault = findElement(tryParse(xml), 'Fault')
   if (fault === undefined) return undefined
   /* c8 ignore next -- a SOAP 1.1 fault always has a faultstring */
-  return childNamed(fault, 'faultstring')?.text ?? 'SOAP fault'
+  return boundedMessage(childNamed(fault, 'faultstring')?.text ?? 'SOAP fault')
 }

@@ -12,6 +12,7 @@
 import { createHash } from 'node:crypto'
 import { LRUCache } from 'lru-cache'
 import { readSecret as readSecretSource } from '../config/secret.js'
+import { errorCode } from '../observability/bounded.js'
 import type { ImsConfig, SecretSource, TechnicalAccountConfig } from '../config/types.js'
 import { ImsConfigurationError, SECRET_UNREADABLE, TokenUnavailableError } from './errors.js'
 import { backoffDelayMs, refreshAt } from './schedule.js'
@@ -83,6 +84,7 @@ export interface AccountStatus {
   readonly hasToken: boolean
   readonly expiresAt: number | undefined
   readonly fingerprint: string | undefined
+  /** Why the last token request failed, in the proxy's words: an IMS error code and HTTP status at most, never IMS's text. */
   readonly lastError: string | undefined
   readonly consecutiveFailures: number
   /** When the next token request is scheduled (refresh or retry), ms epoch. */
@@ -250,7 +252,7 @@ export class TokenProvider {
     return true
   }
 
-  /** Per-account state for /readyz and metrics; no secret, no token value. */
+  /** Per-account state for /readyz and metrics; no secret, no token value, no text from IMS. */
   status (): readonly AccountStatus[] {
     return [...this.#states.values()].map(state => {
       const token = this.#validToken(state)
@@ -333,7 +335,7 @@ export class TokenProvider {
       return { ok: false, outcome: 'config', error: this.#configError(state, SECRET_UNREADABLE, description), retryAfterMs: undefined }
     }
     // Aborted while reading the secret (timeout or close): send nothing.
-    if (signal.aborted) return failedBy(signal.reason)
+    if (signal.aborted) return abortedBy(signal)
     let status: number
     let retryAfter: string | null
     let body: string
@@ -344,13 +346,13 @@ export class TokenProvider {
       body = await response.text()
     } catch (err) {
       // An abort (timeout, close) already settled the attempt through the race: this result is then unused.
-      return failedBy(err)
+      return transportFailure(err)
     }
     const receivedAt = this.#now()
     const answer = interpretTokenResponse({ status, retryAfter, body, receivedAt })
     if (!answer.ok) {
       const error = answer.outcome === 'config'
-        ? this.#configError(state, answer.imsError as string, answer.imsErrorDescription as string)
+        ? this.#configError(state, answer.imsError as string, `HTTP ${status}`)
         : new Error(answer.message)
       return { ok: false, outcome: answer.outcome, error, retryAfterMs: answer.retryAfterMs }
     }
@@ -367,8 +369,8 @@ export class TokenProvider {
     return { ok: true, token, key: tokenCacheKey(account, clientId, secret) }
   }
 
-  #configError (state: AccountState, imsError: string, description: string): ImsConfigurationError {
-    return new ImsConfigurationError({ account: state.config.name, imsError, description, retryAfterSeconds: this.#ims.backoff.maxSeconds })
+  #configError (state: AccountState, imsError: string, detail: string): ImsConfigurationError {
+    return new ImsConfigurationError({ account: state.config.name, imsError, detail, retryAfterSeconds: this.#ims.backoff.maxSeconds })
   }
 
   #succeed (state: AccountState, token: AccessToken, key: string): void {
@@ -415,7 +417,7 @@ export class TokenProvider {
       fingerprint: kept?.fingerprint,
     }
     if (failure.error instanceof ImsConfigurationError) {
-      const distinct = `${failure.error.imsError}\0${failure.error.description}`
+      const distinct = `${failure.error.imsError}\0${failure.error.detail}`
       if (state.loggedConfigErrors.has(distinct)) {
         this.#logger.debug(fields, 'IMS configuration error persists')
       } else {
@@ -453,20 +455,32 @@ export class TokenProvider {
     const retryAfterSeconds = Math.max(1, Math.ceil(((state.nextAttemptAt ?? 0) - this.#now()) / 1000))
     const failure = state.lastFailure
     if (failure instanceof ImsConfigurationError) {
-      return new ImsConfigurationError({ account, imsError: failure.imsError, description: failure.description, retryAfterSeconds })
+      return new ImsConfigurationError({ account, imsError: failure.imsError, detail: failure.detail, retryAfterSeconds })
     }
     const reason = failure === undefined ? 'the token request did not finish in time' : failure.message
     return new TokenUnavailableError(account, retryAfterSeconds, reason, { cause: failure })
   }
 }
 
-function failedBy (reason: unknown): AttemptResult {
-  const error = reason instanceof Error ? reason : new Error(String(reason))
+/** The provider's own abort (timeout, close): its reason is one of the provider's errors. */
+function abortedBy (signal: AbortSignal): AttemptResult {
+  return { ok: false, outcome: 'network', error: signal.reason as Error, retryAfterMs: undefined }
+}
+
+/**
+ * The transport failed (no connection, TLS refused, an answer cut off or
+ * unparseable). The error kept, logged and shown in `/readyz` says so with
+ * the failure's code only: a transport error can carry what the other side
+ * sent (undici's HTTPParserError keeps the bytes it could not parse).
+ */
+function transportFailure (err: unknown): AttemptResult {
+  const code = errorCode(err)
+  const error = new Error(`the token request to IMS failed${code === undefined ? '' : ` (${code})`}`)
   return { ok: false, outcome: 'network', error, retryAfterMs: undefined }
 }
 
 function abortedResult (signal: AbortSignal): Promise<AttemptResult> {
   return new Promise(resolve => {
-    signal.addEventListener('abort', () => resolve(failedBy(signal.reason)), { once: true })
+    signal.addEventListener('abort', () => resolve(abortedBy(signal)), { once: true })
   })
 }

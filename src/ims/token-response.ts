@@ -1,9 +1,12 @@
 /**
  * Pure functions that read an IMS token endpoint answer (reference
  * CAMPAIGN-AND-IMS section 3): success body, error body, `Retry-After`, and
- * the JWT payload's own expiry. Nothing here logs or holds a secret.
+ * the JWT payload's own expiry. Nothing here logs or holds a secret, and
+ * no text of the answer goes into a message: of an error body only its
+ * `error` code is kept, and only when IMS_ERROR_CODES lists it
+ * (`error_description` is never read).
  */
-import { IMS_CONFIGURATION_ERRORS } from './errors.js'
+import { IMS_CONFIGURATION_ERRORS, IMS_ERROR_CODES } from './errors.js'
 
 /** Metrics label of one token request. */
 export type TokenRequestOutcome = 'ok' | 'network' | 'http_5xx' | 'http_429' | 'http_unexpected' | 'malformed' | 'config'
@@ -21,7 +24,6 @@ export type InterpretedResponse =
     readonly retryAfterMs: number | undefined
     /** IMS `error`, for configuration errors. */
     readonly imsError?: string
-    readonly imsErrorDescription?: string
   }
 
 export interface ResponseFacts {
@@ -40,18 +42,11 @@ export interface ResponseFacts {
 export function interpretTokenResponse ({ status, retryAfter, body, receivedAt }: ResponseFacts): InterpretedResponse {
   if (status >= 200 && status < 300) return interpretSuccess(body, receivedAt)
   const imsError = imsErrorOf(body)
-  if (status >= 400 && status < 500 && imsError !== undefined && IMS_CONFIGURATION_ERRORS.has(imsError.error)) {
-    return {
-      ok: false,
-      outcome: 'config',
-      message: `IMS answered HTTP ${status} ${imsError.error}: ${imsError.description}`,
-      retryAfterMs: undefined,
-      imsError: imsError.error,
-      imsErrorDescription: imsError.description,
-    }
+  if (status >= 400 && status < 500 && imsError !== undefined && IMS_CONFIGURATION_ERRORS.has(imsError)) {
+    return { ok: false, outcome: 'config', message: `IMS answered HTTP ${status} ${imsError}`, retryAfterMs: undefined, imsError }
   }
   const retryAfterMs = parseRetryAfter(retryAfter, receivedAt)
-  const named = imsError === undefined ? '' : ` ${imsError.error}`
+  const named = imsError === undefined ? '' : ` ${imsError}`
   if (status === 429) return { ok: false, outcome: 'http_429', message: `IMS answered HTTP 429${named}`, retryAfterMs }
   if (status >= 500) return { ok: false, outcome: 'http_5xx', message: `IMS answered HTTP ${status}${named}`, retryAfterMs }
   return { ok: false, outcome: 'http_unexpected', message: `IMS answered HTTP ${status}${named}`, retryAfterMs }
@@ -107,12 +102,10 @@ export function parseRetryAfter (value: string | null, now: number): number | un
   return Math.min(Math.max(0, date - now), cap)
 }
 
-function imsErrorOf (body: string): { error: string, description: string } | undefined {
-  const parsed = parseJsonObject(body)
-  const error = parsed?.['error']
-  if (typeof error !== 'string') return undefined
-  const description = parsed?.['error_description']
-  return { error, description: typeof description === 'string' ? description : 'no error_description' }
+/** The body's `error` code when IMS_ERROR_CODES lists it. */
+function imsErrorOf (body: string): string | undefined {
+  const error = parseJsonObject(body)?.['error']
+  return typeof error === 'string' && IMS_ERROR_CODES.has(error) ? error : undefined
 }
 
 function parseJsonObject (text: string): Record<string, unknown> | undefined {

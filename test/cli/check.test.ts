@@ -73,7 +73,7 @@ t.test('a wrong client secret: exit 3, names the keys to fix', async t => {
   const { code, out } = await check(s, { marketingSecret: 'not-the-secret' })
   t.equal(code, CHECK_EXIT.imsRefused, 'exit 3')
   t.match(out, /^marketing +FAILED +- +- +- +IMS refused the credential$/m, 'the account fails in the table')
-  t.match(out, /marketing: IMS refused the credential \(invalid_client: [^)]*\): check technicalAccounts\.marketing\.clientId and clientSecret/, 'the reason and the fix')
+  t.match(out, 'marketing: IMS refused the credential (HTTP 401 invalid_client): check technicalAccounts.marketing.clientId and clientSecret', 'the reason (status and code) and the fix')
   t.match(out, /^events +ok/m, 'the other account is still checked')
   t.match(out, 'check: 1 of 2 technical accounts failed (exit 3)', 'verdict')
 })
@@ -82,7 +82,22 @@ t.test('a wrong scope: exit 3, names scopes', async t => {
   const s = await setup(t)
   const { code, out } = await check(s, { marketingScopes: '[AdobeID, read_organizations]' })
   t.equal(code, CHECK_EXIT.imsRefused, 'exit 3')
-  t.match(out, /IMS refused the credential \(invalid_scope: .*\): make technicalAccounts\.marketing\.scopes match/, 'the reason and the fix')
+  t.match(out, 'IMS refused the credential (HTTP 400 invalid_scope): make technicalAccounts.marketing.scopes match', 'the reason and the fix')
+})
+
+t.test('IMS echoing the client secret in its error: the code and status are printed, never the text', async t => {
+  const s = await setup(t)
+  const echo = (body: object) => ({ kind: 'status' as const, status: 401, body: JSON.stringify(body), headers: { 'content-type': 'application/json' } })
+  s.ims.faults.inject(echo({ error: 'invalid_client', error_description: 'bad client_secret=marketing-secret' }), { times: 1 })
+  const described = await check(s)
+  t.equal(described.code, CHECK_EXIT.imsRefused, 'exit 3')
+  t.match(described.out, 'marketing: IMS refused the credential (HTTP 401 invalid_client): check', 'the status and the code')
+  t.notMatch(described.out, /marketing-secret|bad client_secret/, 'not the description, which holds the secret')
+  s.ims.faults.inject(echo({ error: `invalid_client client_secret=marketing-secret${'x'.repeat(10_240)}` }), { times: 1 })
+  const coded = await check(s)
+  t.equal(coded.code, CHECK_EXIT.imsUnavailable, 'a code that is not invalid_client is not a refusal of the credential (exit 4)')
+  t.match(coded.out, 'marketing: IMS did not issue a token (IMS answered HTTP 401): check ims.tokenUrl', 'the status alone')
+  t.notMatch(coded.out, /marketing-secret|xxxxxxxx/, 'the code field holding the secret, 10 KB long, is not printed')
 })
 
 t.test('an unreadable secret file: the configuration is invalid', async t => {
@@ -143,6 +158,17 @@ t.test('Campaign refusing the technical account: exit 6', async t => {
   t.match(out, /^marketing +ok \([0-9a-f]{12}\) +23h59m +- +9372 +Campaign refused the token$/m, 'the token is fine, Campaign refuses it')
   t.match(out, /marketing: Campaign refused the technical account's token \(HTTP 500: [^)]*\): add the credential to the Campaign product profile/, 'with the fix')
   t.match(out, /^events +ok .* ok$/m, 'the account in the product profile works')
+})
+
+t.test('a Campaign fault string longer than a message: printed as its length and digest', async t => {
+  const s = await setup(t)
+  const faultstring = `XSV-350008 ${'echo '.repeat(100)}`
+  const fault = `<SOAP-ENV:Envelope xmlns:SOAP-ENV="http://schemas.xmlsoap.org/soap/envelope/"><SOAP-ENV:Body><SOAP-ENV:Fault><faultcode>SOAP-ENV:Client</faultcode><faultstring>${faultstring}</faultstring></SOAP-ENV:Fault></SOAP-ENV:Body></SOAP-ENV:Envelope>`
+  s.campaign.faults.inject({ kind: 'status', status: 500, body: fault, headers: { 'content-type': 'text/xml' } }, { soapMethod: 'xtk:session#GetUserInfo', times: 1 })
+  const { code, out } = await check(s)
+  t.equal(code, CHECK_EXIT.campaignRefused, 'exit 6')
+  t.match(out, `marketing: Campaign refused the technical account's token (HTTP 500: (${faultstring.length} characters, sha256:`, 'the fault string by its length and digest')
+  t.notMatch(out, 'echo echo', 'not its text')
 })
 
 t.test('invalid configuration, usage', async t => {

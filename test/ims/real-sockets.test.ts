@@ -163,7 +163,7 @@ t.test('connection refused at start, then recovery', async t => {
   provider.start()
   const err = await rejectionOf(t, provider.get('marketing', { waitMs: 0 }))
   t.type(err, TokenUnavailableError, 'no token while IMS refuses connections')
-  t.equal(provider.status()[0]?.lastError, 'fetch failed', 'the status shows the network failure')
+  t.equal(provider.status()[0]?.lastError, 'the token request to IMS failed (ECONNREFUSED)', 'the status shows the network failure by its code')
   t.equal(provider.isReady(), false, 'the provider is not ready')
   await sim.refuseConnections(false)
   await clock.advanceTo(provider.status()[0]?.nextAttemptAt as number)

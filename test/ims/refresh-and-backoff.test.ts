@@ -129,15 +129,20 @@ const brokenBody: (call: Call) => void = call => {
   const response: TokenResponseLike = {
     status: 200,
     headers: new Headers(),
-    text: () => Promise.reject(new Error('other side closed')),
+    text: () => Promise.reject(new TypeError('terminated', { cause: Object.assign(new Error('other side closed'), { code: 'UND_ERR_SOCKET' }) })),
   }
   call.resolve(response)
 }
 
 const classes: Array<{ name: string, answer: (call: Call) => void, outcome: string, lastError: string }> = [
-  { name: 'a network error', answer: failWith(new TypeError('fetch failed')), outcome: 'network', lastError: 'fetch failed' },
-  { name: 'a rejection that is not an Error', answer: failWith('socket hang up'), outcome: 'network', lastError: 'socket hang up' },
-  { name: 'a body cut off mid-read', answer: brokenBody, outcome: 'network', lastError: 'other side closed' },
+  {
+    name: 'a network error',
+    answer: failWith(new TypeError('fetch failed', { cause: Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:9'), { code: 'ECONNREFUSED' }) })),
+    outcome: 'network',
+    lastError: 'the token request to IMS failed (ECONNREFUSED)',
+  },
+  { name: 'a rejection that is not an Error', answer: failWith('socket hang up'), outcome: 'network', lastError: 'the token request to IMS failed' },
+  { name: 'a body cut off mid-read', answer: brokenBody, outcome: 'network', lastError: 'the token request to IMS failed (UND_ERR_SOCKET)' },
   { name: 'HTTP 503', answer: respond(503, 'Service Unavailable'), outcome: 'http_5xx', lastError: 'IMS answered HTTP 503' },
   { name: 'HTTP 429 without Retry-After', answer: respond(429, { error_code: '429050' }), outcome: 'http_429', lastError: 'IMS answered HTTP 429' },
   { name: 'a malformed body', answer: respond(200, '{"access_token":"eyJ'), outcome: 'malformed', lastError: 'the token response is not a JSON object' },

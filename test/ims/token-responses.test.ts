@@ -1,8 +1,9 @@
 // Reading IMS answers: success, expiry cross-check, malformed bodies, configuration errors, Retry-After.
 import t from 'tap'
+import { IMS_ERROR_CODES } from '../../src/ims/errors.js'
 import { ImsConfigurationError, TokenUnavailableError } from '../../src/ims/token-provider.js'
 import { interpretTokenResponse, jwtExpiresAt, MAX_RETRY_AFTER_SECONDS, parseRetryAfter } from '../../src/ims/token-response.js'
-import { FakeIms, harness, jwt, MARKETING, rejectionOf, respond, settle, T0 } from '../fixtures/ims-harness.js'
+import { FakeIms, harness, jwt, MARKETING, rejectionOf, respond, SECRET, settle, T0 } from '../fixtures/ims-harness.js'
 
 // Reading IMS token endpoint answers: success, JWT expiry cross-check, errors, Retry-After.
 
@@ -40,31 +41,39 @@ t.test('malformed success bodies', async t => {
   t.strictSame(read(200, '{"access_token":"abc","expires_in":1e400}'), malformed('the token response has no positive expires_in'), 'an infinite expires_in is malformed')
 })
 
-t.test('invalid_client and invalid_scope on 4xx are configuration errors', async t => {
+t.test('invalid_client and invalid_scope on 4xx are configuration errors, without IMS\'s description', async t => {
   t.strictSame(read(401, { error: 'invalid_client', error_description: 'invalid client_secret parameter' }), {
     ok: false,
     outcome: 'config',
-    message: 'IMS answered HTTP 401 invalid_client: invalid client_secret parameter',
+    message: 'IMS answered HTTP 401 invalid_client',
     retryAfterMs: undefined,
     imsError: 'invalid_client',
-    imsErrorDescription: 'invalid client_secret parameter',
-  }, 'a 401 invalid_client carries the IMS description')
+  }, 'a 401 invalid_client carries the code and the status, not error_description')
   t.strictSame(read(400, { error: 'invalid_scope', error_description: 'invalid scope (campaign_sdk)' }), {
     ok: false,
     outcome: 'config',
-    message: 'IMS answered HTTP 400 invalid_scope: invalid scope (campaign_sdk)',
+    message: 'IMS answered HTTP 400 invalid_scope',
     retryAfterMs: undefined,
     imsError: 'invalid_scope',
-    imsErrorDescription: 'invalid scope (campaign_sdk)',
-  }, 'a 400 invalid_scope carries the IMS description')
+  }, 'a 400 invalid_scope likewise')
   t.strictSame(read(400, { error: 'invalid_client', error_description: 7 }), {
     ok: false,
     outcome: 'config',
-    message: 'IMS answered HTTP 400 invalid_client: no error_description',
+    message: 'IMS answered HTTP 400 invalid_client',
     retryAfterMs: undefined,
     imsError: 'invalid_client',
-    imsErrorDescription: 'no error_description',
-  }, 'a missing description is said to be missing')
+  }, 'a description that is not a string changes nothing')
+})
+
+t.test('an error code OAuth 2.0 does not define is left out, whatever its shape', async t => {
+  const unexpected = (status: number) => ({ ok: false, outcome: 'http_unexpected', message: `IMS answered HTTP ${status}`, retryAfterMs: undefined })
+  t.strictSame(read(400, { error: SECRET }), unexpected(400), 'a code that is the client secret (it fits the characters of a code) is not repeated')
+  t.strictSame(read(401, { error: `invalid_client ${SECRET}` }), unexpected(401), 'invalid_client followed by more text is not invalid_client')
+  t.strictSame(read(400, { error: 'x'.repeat(10_240) }), unexpected(400), 'a 10 KB code is left out')
+  t.strictSame(read(400, { error: 'not_found' }), unexpected(400), 'a short code outside the list is left out too')
+  t.strictSame(read(503, { error: ['server_error'] }), { ok: false, outcome: 'http_5xx', message: 'IMS answered HTTP 503', retryAfterMs: undefined }, 'a code that is not a string is no code')
+  t.strictSame(read(503, { error: 'temporarily_unavailable' }), { ok: false, outcome: 'http_5xx', message: 'IMS answered HTTP 503 temporarily_unavailable', retryAfterMs: undefined }, 'a listed code is kept')
+  t.strictSame(IMS_ERROR_CODES.has('invalid_grant') && [...IMS_ERROR_CODES].every(code => /^[a-z_]{1,64}$/.test(code)), true, 'the listed codes are short lower-case identifiers')
 })
 
 t.test('other statuses are classified, with the IMS error code when given', async t => {
@@ -119,9 +128,9 @@ t.test('invalid_client rejects get() with ImsConfigurationError naming the accou
   t.equal(error.name, 'ImsConfigurationError', 'its name identifies it without instanceof')
   t.equal(error.account, 'marketing', 'it names the account')
   t.equal(error.imsError, 'invalid_client', 'it carries the IMS error code')
-  t.equal(error.description, 'invalid client_secret parameter', 'it carries the IMS description')
+  t.equal(error.detail, 'HTTP 401', 'and the HTTP status, not the IMS description')
   t.equal(error.retryAfterSeconds, 300, 'the next attempt is maxSeconds away')
-  t.equal(error.message, 'IMS refused technical account "marketing" (invalid_client: invalid client_secret parameter): ' +
+  t.equal(error.message, 'IMS refused technical account "marketing" (HTTP 401 invalid_client): ' +
     'check technicalAccounts.marketing.clientId and technicalAccounts.marketing.clientSecret against the Developer Console credential',
   'the message says what to fix')
   t.strictSame(h.events, [{ account: 'marketing', outcome: 'config', durationMs: 0 }], 'the request is reported as a configuration error')
@@ -157,7 +166,7 @@ t.test('invalid_scope says to fix the scopes', async t => {
   const h = harness(t)
   h.ims.script(INVALID_SCOPE)
   const err = await rejectionOf(t, h.provider.get('marketing')) as ImsConfigurationError
-  t.equal(err.message, 'IMS refused technical account "marketing" (invalid_scope: invalid scope (campaign_sdk)): ' +
+  t.equal(err.message, 'IMS refused technical account "marketing" (HTTP 400 invalid_scope): ' +
     'make technicalAccounts.marketing.scopes match the scopes of the Developer Console credential', 'the message points at the scopes')
 })
 
@@ -177,17 +186,17 @@ t.test('an empty secret file is a configuration error too', async t => {
   const dir = t.testdir({ secret: '\n' })
   const h = harness(t, { accounts: [{ ...MARKETING, clientSecret: { kind: 'file', path: `${dir}/secret` } }] })
   const err = await rejectionOf(t, h.provider.get('marketing')) as ImsConfigurationError
-  t.equal(err.description, `secret file ${dir}/secret is empty`, 'the description says the file is empty')
+  t.equal(err.detail, `secret file ${dir}/secret is empty`, 'the detail says the file is empty')
   t.equal(h.ims.calls.length, 0, 'no token request was sent')
 })
 
 t.test('a secret reader rejecting with something other than an Error is reported generically', async t => {
   const h = harness(t, { readSecret: () => Promise.reject(new Error('vault sealed')) })
   const sealed = await rejectionOf(t, h.provider.get('marketing')) as ImsConfigurationError
-  t.equal(sealed.description, 'vault sealed', 'an Error from the reader is its message')
+  t.equal(sealed.detail, 'vault sealed', 'an Error from the reader is its message')
   const odd = harness(t, { readSecret: () => Promise.reject(Object.assign(Object.create(null) as object, { code: 'EIO' })) })
   const err = await rejectionOf(t, odd.provider.get('marketing')) as ImsConfigurationError
-  t.equal(err.description, 'the secret could not be read', 'anything else gets a generic description')
+  t.equal(err.detail, 'the secret could not be read', 'anything else gets a generic detail')
 })
 
 // Retry-After on 429 (and 5xx) is a minimum wait before the next token request.

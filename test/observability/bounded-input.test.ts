@@ -5,7 +5,7 @@ import { once } from 'node:events'
 import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import t from 'tap'
-import { boundedText, MAX_STORED_TEXT } from '../../src/observability/bounded.js'
+import { boundedMessage, boundedText, errorCode, MAX_MESSAGE_TEXT, MAX_STORED_TEXT, upstreamErrorFields } from '../../src/observability/bounded.js'
 import { send, soapPost } from '../fixtures/http.js'
 import { startProxyStack } from '../fixtures/proxy-stack.js'
 
@@ -18,6 +18,34 @@ t.test('boundedText keeps short printable text and digests the rest', async t =>
   t.match(boundedText('a'.repeat(MAX_STORED_TEXT + 1)), /^sha256:[0-9a-f]{32}$/, 'too long: a digest')
   t.match(boundedText('crm\nop'), /^sha256:/, 'a control character: a digest')
   t.equal(boundedText('x'.repeat(1e6)), boundedText('x'.repeat(1e6)), 'the same text, the same digest (the inventory still groups it)')
+})
+
+t.test('boundedMessage keeps a short printable message and digests the rest', async t => {
+  t.equal(boundedMessage('connect ECONNREFUSED 127.0.0.1:443'), 'connect ECONNREFUSED 127.0.0.1:443', 'a library message as it is, spaces included')
+  t.equal(boundedMessage('m'.repeat(MAX_MESSAGE_TEXT)), 'm'.repeat(MAX_MESSAGE_TEXT), 'up to the limit as it is')
+  t.match(boundedMessage('m'.repeat(MAX_MESSAGE_TEXT + 1)), /^\(257 characters, sha256:[0-9a-f]{32}\)$/, 'one more: its length and a digest')
+  t.match(boundedMessage('bad\r\nX-Injected: 1'), /^\(18 characters, sha256:/, 'a control character: a digest')
+})
+
+t.test('errorCode: the first code-shaped code of an error or its causes', async t => {
+  const refused = Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' })
+  t.equal(errorCode(refused), 'ECONNREFUSED', 'the error\'s own code')
+  t.equal(errorCode(new TypeError('fetch failed', { cause: refused })), 'ECONNREFUSED', 'a cause\'s code when the error has none')
+  t.equal(errorCode(Object.assign(new Error('x', { cause: refused }), { code: 'has spaces: no' })), 'ECONNREFUSED', 'a code that is not code-shaped is skipped')
+  t.equal(errorCode(Object.assign(new Error('x'), { code: 'C'.repeat(65) })), undefined, 'a code longer than 64 characters is none')
+  t.equal(errorCode(Object.assign(new Error('x'), { code: 42 })), undefined, 'a number is no code')
+  let deep: unknown = refused
+  for (let i = 0; i < 5; i++) deep = new Error(`wrap ${i}`, { cause: deep })
+  t.equal(errorCode(deep), undefined, 'causes are followed four deep, no further')
+  t.equal(errorCode('ECONNREFUSED'), undefined, 'a string thrown is no error')
+  t.equal(errorCode(null), undefined, 'nor is null')
+})
+
+t.test('upstreamErrorFields: type, code and bounded message, never the error\'s other fields', async t => {
+  const parser = Object.assign(new Error('Response does not match the HTTP/1.1 protocol (Invalid header value char)'), { name: 'HTTPParserError', code: 'HPE_INVALID_HEADER_TOKEN', data: 'Bearer eyJ...' })
+  t.strictSame(upstreamErrorFields(parser), { type: 'HTTPParserError', code: 'HPE_INVALID_HEADER_TOKEN', message: 'Response does not match the HTTP/1.1 protocol (Invalid header value char)' }, 'no data field')
+  t.strictSame(upstreamErrorFields(Object.assign(new Error('m'), { name: 'not a <name>' })), { type: 'Error', code: undefined, message: 'm' }, 'a name that is not identifier-shaped is Error')
+  t.match(upstreamErrorFields('x'.repeat(1000)), { type: 'Error', code: undefined, message: /^\(1000 characters, sha256:/ }, 'something thrown that is not an Error: its text, bounded')
 })
 
 // A login longer than a parameter's 4 KiB budget is not even read (the

@@ -9,7 +9,7 @@ t.test('each error, its answer', async t => {
   const rows: ReadonlyArray<readonly [string, unknown, Record<string, unknown>]> = [
     ['a refusal', new ProxyFault('overloaded', { detail: 'busy', retryAfterSeconds: 1 }), { fault: 'overloaded', detail: 'busy', retryAfterSeconds: 1, level: 'info' }],
     ['no IMS token', new TokenUnavailableError('marketing', 0.2, 'IMS down'), { fault: 'imsUnavailable', detail: undefined, retryAfterSeconds: 1, level: 'debug' }],
-    ['an IMS credential refused', new ImsConfigurationError({ account: 'marketing', imsError: 'invalid_client', description: 'x', retryAfterSeconds: 30.5 }), { fault: 'imsUnavailable', detail: undefined, retryAfterSeconds: 31, level: 'debug' }],
+    ['an IMS credential refused', new ImsConfigurationError({ account: 'marketing', imsError: 'invalid_client', detail: 'HTTP 401', retryAfterSeconds: 30.5 }), { fault: 'imsUnavailable', detail: undefined, retryAfterSeconds: 31, level: 'debug' }],
     ['a streamed body over the limit', new BodyTooLargeError('big'), { fault: 'tooLarge', detail: undefined, retryAfterSeconds: undefined, level: 'info' }],
     ['Campaign too slow', new UpstreamError(Object.assign(new Error('t'), { code: 'UND_ERR_HEADERS_TIMEOUT' })), { fault: 'upstreamTimeout', detail: undefined, retryAfterSeconds: undefined, level: 'debug' }],
     ['Campaign unreachable', new UpstreamError(Object.assign(new Error('r'), { code: 'ECONNREFUSED' })), { fault: 'upstreamUnavailable', detail: undefined, retryAfterSeconds: undefined, level: 'debug' }],
