@@ -7,6 +7,7 @@
  * internal text reaches the client.
  */
 import { ImsConfigurationError, TokenUnavailableError } from '../ims/errors.js'
+import { upstreamErrorFields } from '../observability/bounded.js'
 import { ProxyFault, type ProxyFaultName } from '../soap/faults.js'
 
 /** Raised inside the upstream body stream when a body without Content-Length grows past the limit. */
@@ -32,7 +33,9 @@ interface HealthLog {
 
 /**
  * Whether Campaign answers, logged once per change: the first failure of
- * an outage with its cause (warn), the first answer after it (info).
+ * an outage with its cause (warn), the first answer after it (info). The
+ * cause is logged as its type, code and bounded message, never as the
+ * error object (an HTTPParserError holds the bytes Campaign sent).
  */
 export class UpstreamHealth {
   #isDown = false
@@ -45,7 +48,7 @@ export class UpstreamHealth {
   failed (err: UpstreamError): void {
     if (this.#isDown) return
     this.#isDown = true
-    this.#log.warn({ err: err.cause, timeout: err.isTimeout }, 'Campaign unreachable: requests get 502/504 until it answers again')
+    this.#log.warn({ error: upstreamErrorFields(err.cause), timeout: err.isTimeout }, 'Campaign unreachable: requests get 502/504 until it answers again')
   }
 
   answered (): void {

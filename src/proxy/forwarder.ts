@@ -119,7 +119,8 @@ export function forward (dispatcher: Dispatcher, call: UpstreamCall): Promise<Up
           return
         }
         // Settled without a stream means the answer had ended: an error after it cannot happen, so a stream is there.
-        ;(stream as Readable).destroy(err)
+        // Wrapped: whoever logs the stream's error logs this one, not undici's, whose fields can hold Campaign's bytes.
+        ;(stream as Readable).destroy(new UpstreamError(err))
       },
     })
   })

@@ -7,6 +7,7 @@
  */
 import { LRUCache } from 'lru-cache'
 import type { CampaignClient } from '../campaign/client.js'
+import { upstreamErrorFields } from '../observability/bounded.js'
 import { sessionInfoFromCampaign, syntheticSessionInfo, type SessionInfoParts } from '../soap/logon-response.js'
 import type { TokenSource } from './token-source.js'
 
@@ -44,7 +45,8 @@ export class SessionInfoSource {
     try {
       return await this.#cache.forceFetch(account)
     } catch (err) {
-      this.#options.logger.warn({ err, account }, 'Campaign session info unavailable: answering Logon with synthetic serverInfo/userInfo')
+      // Not the error object: a parser's or undici's error can hold text of Campaign's answer (docs/security.md).
+      this.#options.logger.warn({ error: upstreamErrorFields(err), account }, 'Campaign session info unavailable: answering Logon with synthetic serverInfo/userInfo')
       return syntheticSessionInfo({ login, instanceName: this.#options.instanceName, sessionTimeoutSeconds: this.#options.sessionTimeoutSeconds, now: this.#options.now() })
     }
   }
