@@ -1,5 +1,5 @@
-/** The `listen` (with `tls`) and `admin` sections (docs/configuration.md, Listeners). */
-import { type BuildContext, number, record, text } from './build-context.js'
+/** The `listen` (with `tls` and `publicUrl`) and `admin` sections (docs/configuration.md, Listeners). */
+import { type BuildContext, number, optionalText, record, text } from './build-context.js'
 import { DEFAULTS } from './schema.js'
 import type { ListenConfig, ProxyListenConfig, TlsConfig } from './types.js'
 
@@ -17,6 +17,7 @@ export function buildListeners (listenData: unknown, adminData: unknown, ctx: Bu
   const listen: ProxyListenConfig = {
     ...listenOf(listenData, DEFAULTS.listen),
     tls: tlsData === undefined ? undefined : buildTls(record(tlsData), ctx),
+    publicUrl: publicUrlOf(record(listenData).publicUrl, ctx),
   }
   const admin = listenOf(adminData, DEFAULTS.admin)
   if (admin.port !== 0 && admin.port === listen.port && hostsOverlap(admin.host, listen.host)) {
@@ -37,6 +38,31 @@ function buildTls (tls: Readonly<Record<string, unknown>>, ctx: BuildContext): T
     caFile,
     clientCertificates,
   }
+}
+
+/**
+ * `listen.publicUrl`: an absolute http(s) URL of scheme, host and port
+ * (a trailing '/' at most), returned as its origin. Plain http is allowed:
+ * it names the proxy, which may well serve plain HTTP on a private network.
+ */
+function publicUrlOf (value: unknown, { report }: BuildContext): string | undefined {
+  const given = optionalText(value)
+  if (given === undefined) return undefined
+  const path = ['listen', 'publicUrl']
+  let url: URL | undefined
+  try {
+    url = new URL(given)
+  } catch {}
+  if (url === undefined || (url.protocol !== 'https:' && url.protocol !== 'http:')) {
+    report(path, 'must be an absolute http(s) URL, such as https://campaign-proxy.example.com')
+    return undefined
+  }
+  if (url.username !== '' || url.password !== '') report(path, 'must not contain a user name or password')
+  // Searched in the text: URL drops an empty query or fragment ('?', '#').
+  if (given.includes('?')) report(path, 'must not have a query (?...)')
+  if (given.includes('#')) report(path, 'must not have a fragment (#...)')
+  if (url.pathname !== '/') report(path, `must not have a path (${url.pathname}): WSDLs name /nl/jsp/soaprouter.jsp under it`)
+  return url.origin
 }
 
 function listenOf (value: unknown, defaults: ListenConfig): ListenConfig {

@@ -83,6 +83,7 @@ function mapping (properties: Record<string, SchemaObject>, required: string[] =
 const listen = mapping({
   host: text,
   port,
+  publicUrl: optionalText,
   tls: mapping({ certFile: text, keyFile: text, caFile: optionalText, clientCertificates: { enum: ['none', 'request', 'require'] } }, ['certFile', 'keyFile']),
 })
 

@@ -25,6 +25,12 @@ export interface TlsConfig {
 
 export interface ProxyListenConfig extends ListenConfig {
   readonly tls: TlsConfig | undefined
+  /**
+   * The origin clients reach the proxy at (`listen.publicUrl`, e.g.
+   * `https://campaign-proxy.acme.com`): the endpoint WSDLs name. Undefined:
+   * the origin of each request (its Host), or a relative endpoint.
+   */
+  readonly publicUrl: string | undefined
 }
 
 /** How an integration's client certificate is recognised: its subject (`CN=...,O=...`) or its SHA-256 fingerprint (`AB:CD:...`). */

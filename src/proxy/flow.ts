@@ -40,9 +40,10 @@ export interface FlowDependencies {
   readonly upstream: Dispatcher
   /** Campaign, for calls forwarded without it (limits.unidentifiedConnections): they cannot take the integrations' connections. */
   readonly passthroughUpstream: Dispatcher
-  readonly campaignOrigin: string
   /** Campaign's host and port, its Host header. */
   readonly campaignHost: string
+  /** `listen.publicUrl`: when set, the origin every WSDL names, whatever the request's Host. */
+  readonly publicOrigin: string | undefined
   readonly tokens: TokenSource
   readonly passwords: PasswordChecker
   readonly sessionInfo: SessionInfoSource
@@ -207,7 +208,8 @@ export function requestFlow (deps: FlowDependencies): (request: FastifyRequest, 
         const sessionToken = logonResponseSessionToken(body)
         if (sessionToken !== undefined) deps.remembered.set(sessionToken, { integration: context.integration?.name, login: context.login })
       } else if (inspection.method === 'GET' && inspection.path === WSDL_PATH) {
-        body = wsdlThroughProxy(body, deps.campaignOrigin, clientOrigin(request.headers, context.isPeerTrusted, (request.raw.socket as { encrypted?: boolean }).encrypted === true))
+        const proxyOrigin = deps.publicOrigin ?? clientOrigin(request.headers, context.isPeerTrusted, (request.raw.socket as { encrypted?: boolean }).encrypted === true)
+        body = wsdlThroughProxy(body, deps.campaignHost, proxyOrigin)
         delete headers['content-length']
       }
     }

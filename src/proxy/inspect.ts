@@ -67,12 +67,21 @@ export function clientOrigin (headers: IncomingHttpHeaders, isPeerTrusted: boole
 
 /**
  * A WSDL names Campaign's SOAP router as its endpoint (Campaign writes the
- * Host it was asked for: its own). Served through the proxy it must name
- * the proxy, or a WSDL-driven client would call Campaign directly.
+ * Host it was asked for: its own, `campaignHost`, under http or https).
+ * Served through the proxy it must name the proxy, or a WSDL-driven client
+ * would call Campaign directly: `proxyOrigin`'s router, or, when the proxy
+ * does not know how it was reached, the relative `/nl/jsp/soaprouter.jsp`
+ * (never Campaign's origin; a client that does not resolve it against the
+ * WSDL's own URL fails rather than bypass the proxy).
  */
-export function wsdlThroughProxy (wsdl: Buffer, campaignOrigin: string, proxyOrigin: string | undefined): Buffer {
-  if (proxyOrigin === undefined) return wsdl
-  const text = wsdl.toString('latin1')
-  const endpoint = `${campaignOrigin}${SOAP_ROUTER_PATH}`
-  return text.includes(endpoint) ? Buffer.from(text.split(endpoint).join(`${proxyOrigin}${SOAP_ROUTER_PATH}`), 'latin1') : wsdl
+export function wsdlThroughProxy (wsdl: Buffer, campaignHost: string, proxyOrigin: string | undefined): Buffer {
+  let text = wsdl.toString('latin1')
+  let isChanged = false
+  for (const scheme of ['https', 'http']) {
+    const endpoint = `${scheme}://${campaignHost}${SOAP_ROUTER_PATH}`
+    if (!text.includes(endpoint)) continue
+    text = text.split(endpoint).join(`${proxyOrigin ?? ''}${SOAP_ROUTER_PATH}`)
+    isChanged = true
+  }
+  return isChanged ? Buffer.from(text, 'latin1') : wsdl
 }

@@ -78,8 +78,9 @@ export async function proxyPlugin (app: FastifyInstance, options: ProxyPluginOpt
     routing: () => routing,
     upstream,
     passthroughUpstream,
-    campaignOrigin: new URL(initial.campaign.url).origin,
     campaignHost: new URL(initial.campaign.url).host,
+    // listen is not reloadable (server.ts RESTART_ONLY_KEYS): fixed like campaign.url.
+    publicOrigin: initial.listen.publicUrl,
     tokens,
     passwords,
     sessionInfo: new SessionInfoSource({

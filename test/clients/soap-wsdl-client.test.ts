@@ -2,10 +2,13 @@
 // package): it fetches /nl/jsp/schemawsdl.jsp anonymously through the proxy
 // (served with wsdl.technicalAccount against an IMS-only Campaign), then
 // calls PushEvent with login/password and with a session from Logon.
+import { writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
 import soap from 'soap'
 import t from 'tap'
 import { hashPassword } from '../../src/auth/passwords.js'
-import { soapPost } from '../fixtures/http.js'
+import { tempDir } from '../fixtures/config.js'
+import { rawBody, rawExchange, soapPost } from '../fixtures/http.js'
 import { startProxyStack } from '../fixtures/proxy-stack.js'
 import { outputText, soapEnvelope } from '../fixtures/soap.js'
 
@@ -47,4 +50,20 @@ t.test('without wsdl.technicalAccount the anonymous WSDL GET is refused by an IM
   const response = await fetch(`${s.server.proxyUrl}/nl/jsp/schemawsdl.jsp?schema=nms:rtEvent`)
   t.equal(response.status, 401, "Campaign's refusal, passed on: this is what wsdl.technicalAccount is for")
   t.equal(s.campaign.requests.at(-1)?.headers.authorization, undefined, 'forwarded untouched, without a token')
+})
+
+t.test('a WSDL fetched without a usable Host names a relative endpoint: the soap client fails before sending, it does not call Campaign', async t => {
+  const s = await startProxyStack(t, {
+    integrations: '  - { name: esb, networks: [127.0.0.1/32], technicalAccount: events }',
+    extra: 'wsdl: { technicalAccount: marketing }',
+  })
+  const answer = await rawExchange(s.server.proxyUrl, 'GET /nl/jsp/schemawsdl.jsp?schema=nms:rtEvent HTTP/1.0')
+  const file = join(await tempDir(t), 'rtEvent.wsdl')
+  await writeFile(file, rawBody(answer))
+  const client = await soap.createClientAsync(file)
+  t.equal((client as unknown as { wsdl: { services: Record<string, { ports: Record<string, { location: string }> }> } }).wsdl.services.rtEventService?.ports.rtEventMethodsSoap?.location, '/nl/jsp/soaprouter.jsp',
+    'the client reads the relative endpoint')
+  const before = s.campaign.requests.length
+  await t.rejects(client.PushEventAsync({ sessiontoken: '', domEvent: { rtEvent: { attributes: { type: 'welcome', email: 'ann@example.com' } } } }), /Invalid URL/, 'calling it fails at once (listen.publicUrl is the fix)')
+  t.equal(s.campaign.requests.length, before, 'and no request reached Campaign')
 })

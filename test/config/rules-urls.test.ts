@@ -38,3 +38,28 @@ t.test('ims.tokenUrl keeps its path and query; a fragment is refused', async t =
   t.same(problemsOf(tokenUrl('https://ims.example/token#frag')), ['ims.tokenUrl: must not have a fragment (#...)'], 'a fragment is refused')
   t.same(problemsOf(tokenUrl('/ims/token/v3')), ['ims.tokenUrl: must be an absolute http(s) URL'], 'a relative URL is refused')
 })
+
+const publicUrl = (url: string): string => `${campaign('https://acme.campaign.adobe.com')}listen:\n  publicUrl: "${url}"\n`
+
+t.test('listen.publicUrl: optional, an http(s) origin, normalised', async t => {
+  t.equal(parse(campaign('https://acme.campaign.adobe.com')).listen.publicUrl, undefined, 'not set by default')
+  t.equal(parse(publicUrl('')).listen.publicUrl, undefined, "'' means not set (so a variable defaulting to empty switches it off)")
+  t.equal(parse(publicUrl('https://Campaign-Proxy.acme.com/')).listen.publicUrl, 'https://campaign-proxy.acme.com', 'trailing slash removed, host lower-cased')
+  t.equal(parse(publicUrl('http://campaign-proxy.internal:8080')).listen.publicUrl, 'http://campaign-proxy.internal:8080', 'plain http to a remote host is allowed: it names the proxy, not an upstream')
+  t.equal(parse(publicUrl('https://[2001:db8::1]:443')).listen.publicUrl, 'https://[2001:db8::1]', 'an IPv6 address, the default port dropped')
+})
+
+t.test('listen.publicUrl: no path, query, fragment or credentials; http(s) only', async t => {
+  t.same(problemsOf(publicUrl('https://user:pw@proxy.example/nl/jsp/soaprouter.jsp?x=1#top')), [
+    'listen.publicUrl: must not contain a user name or password',
+    'listen.publicUrl: must not have a query (?...)',
+    'listen.publicUrl: must not have a fragment (#...)',
+    'listen.publicUrl: must not have a path (/nl/jsp/soaprouter.jsp): WSDLs name /nl/jsp/soaprouter.jsp under it',
+  ], 'every defect of one URL is listed')
+  t.same(problemsOf(publicUrl('https://proxy.example/?')), ['listen.publicUrl: must not have a query (?...)'], 'even an empty query')
+  t.same(problemsOf(publicUrl('https://proxy.example#')), ['listen.publicUrl: must not have a fragment (#...)'], 'even an empty fragment')
+  t.same(problemsOf(publicUrl('proxy.example:8080')), ['listen.publicUrl: must be an absolute http(s) URL, such as https://campaign-proxy.example.com'], 'a host and port without a scheme is no URL')
+  t.same(problemsOf(publicUrl('/nl/jsp')), ['listen.publicUrl: must be an absolute http(s) URL, such as https://campaign-proxy.example.com'], 'a relative URL is refused')
+  t.same(problemsOf(publicUrl('ftp://proxy.example')), ['listen.publicUrl: must be an absolute http(s) URL, such as https://campaign-proxy.example.com'], 'other schemes are refused')
+  t.same(problemsOf(`${campaign('https://acme.campaign.adobe.com')}listen:\n  publicUrl: 8080\n`), ['listen.publicUrl: must be an absolute http(s) URL, such as https://campaign-proxy.example.com'], 'a number (read as its text) is no URL')
+})
