@@ -44,11 +44,19 @@ const SINGLE_QUOTE = 0x27
 
 const SESSION_TOKEN_NAMES = new Set(['sessiontoken', '__sessiontoken'])
 const ATTRIBUTE = /\s+([^\s=/>]+)\s*=\s*(?:"([^"<]*)"|'([^'<]*)')/y
-const BLANK = /^\s*$/
 const NAME_END = /[\s/>]/
 
 function isWhitespace (b: number): boolean {
   return b === 0x20 || b === 0x0a || b === 0x0d || b === 0x09
+}
+
+/** The next `<` from `pos`, or -1: the text between tags is usually a few bytes, searched here without a native call. */
+function nextLt (buf: Buffer, pos: number): number {
+  const stop = Math.min(buf.length, pos + 64)
+  for (let i = pos; i < stop; i++) {
+    if (buf[i] === LT) return i
+  }
+  return stop === buf.length ? -1 : buf.indexOf(LT, stop)
 }
 
 function refuse (fault: ProxyFaultName, detail: string): never {
@@ -72,6 +80,14 @@ export class SoapStructureCheck {
   readonly #stack: Open[]
   #state: State = 'text'
   #sawHeader = false
+  /**
+   * Inside a parameter (or a Header entry), elements are only counted:
+   * their names, as hashes, are matched with their end tags, and the
+   * markup rules above apply, but their attributes are not read. What they
+   * hold is the parameter's value, which the proxy does not act on; the
+   * structure it must agree on with Campaign ends at the parameters.
+   */
+  readonly #deep: number[] = []
   #sawBody = false
   /** Bytes of an incomplete construct carried to the next chunk. */
   #carry: Buffer | undefined
@@ -98,7 +114,7 @@ export class SoapStructureCheck {
         pos = after
         continue
       }
-      const lt = buf.indexOf(LT, pos)
+      const lt = nextLt(buf, pos)
       const textEnd = lt < 0 ? length : lt
       if (textEnd > pos && this.#stack.length < 3) this.#whitespaceOnly(buf, pos, textEnd)
       if (lt < 0) return
@@ -128,7 +144,8 @@ export class SoapStructureCheck {
       } else {
         const end = this.#tagEnd(buf, lt)
         if (end < 0) return this.#keep(buf, lt)
-        if (next === SLASH) this.#endTag(buf.toString('latin1', lt + 2, end))
+        if (this.#deep.length > 0 || (next !== SLASH && (this.#stack[this.#stack.length - 1] as Open | undefined)?.role === 'other')) this.#deepTag(buf, lt, end, next === SLASH)
+        else if (next === SLASH) this.#endTag(buf.toString('latin1', lt + 2, end))
         else this.#startTag(buf.toString('latin1', lt + 1, end))
         pos = end + 1
       }
@@ -140,6 +157,7 @@ export class SoapStructureCheck {
     if (this.#ended) return
     this.#ended = true
     if (this.#carry !== undefined || this.#state !== 'text') malformed('the body ends inside markup')
+    if (this.#deep.length > 0) malformed('the body ends inside a parameter')
     if (this.#stack.length > 0) malformed(`the body ends before the end tag of ${JSON.stringify((this.#stack[this.#stack.length - 1] as Open).qname.slice(0, 64))}`)
   }
 
@@ -183,12 +201,32 @@ export class SoapStructureCheck {
       if (b === GT) return i
       if (b === LT) malformed('"<" inside a tag')
       if (b === DOUBLE_QUOTE || b === SINGLE_QUOTE) {
-        const close = buf.indexOf(b, i + 1)
-        if (close < 0) return -1
-        i = close
+        // Attribute values are short: a loop is cheaper than a native indexOf call per value.
+        i++
+        while (i < buf.length && buf[i] !== b) i++
+        if (i === buf.length) return -1
       }
     }
     return -1
+  }
+
+  /** A tag inside a parameter: `lt` is its `<`, `end` its `>`. */
+  #deepTag (buf: Buffer, lt: number, end: number, isEnd: boolean): void {
+    const nameStart = isEnd ? lt + 2 : lt + 1
+    let hash = 0x811c9dc5
+    let i = nameStart
+    for (; i < end; i++) {
+      const b = buf[i] as number
+      if (isWhitespace(b) || b === SLASH) break
+      hash = Math.imul(hash ^ b, 0x01000193)
+    }
+    if (i === nameStart) malformed('a tag without a name')
+    if (isEnd) {
+      if (this.#deep.pop() !== hash) malformed('an end tag that does not close the element it ends')
+      for (; i < end; i++) if (!isWhitespace(buf[i] as number)) malformed('a malformed end tag')
+    } else if (buf[end - 1] !== SLASH) {
+      this.#deep.push(hash)
+    }
   }
 
   #endTag (text: string): void {
@@ -238,10 +276,9 @@ export class SoapStructureCheck {
         if (parent.children === 1) return 'token'
         if (SESSION_TOKEN_NAMES.has(local.toLowerCase())) structure('a second session token parameter')
         return 'other'
-      case 'token':
-        return structure('the first parameter (the session token) holds elements')
       default:
-        return 'other'
+        // 'token' (the children of an 'other' element are counted in #deepTag, never given a role).
+        return structure('the first parameter (the session token) holds elements')
     }
   }
 
@@ -250,13 +287,14 @@ export class SoapStructureCheck {
     const end = selfClosing ? text.length - 1 : text.length
     let namespaces: Map<string, string> | undefined
     let prefixed: string[] | undefined
-    const seen = new Set<string>()
+    // A tag has a few attributes: an array is cheaper than a Set.
+    const seen: string[] = []
     ATTRIBUTE.lastIndex = from
     let at = from
     for (let m = ATTRIBUTE.exec(text); m !== null && ATTRIBUTE.lastIndex <= end; m = ATTRIBUTE.exec(text)) {
       const name = m[1] as string
-      if (seen.has(name)) malformed(`the attribute ${JSON.stringify(name.slice(0, 64))} is repeated`)
-      seen.add(name)
+      if (seen.includes(name)) malformed(`the attribute ${JSON.stringify(name.slice(0, 64))} is repeated`)
+      seen.push(name)
       if (name === 'xmlns' || name.startsWith('xmlns:')) {
         namespaces ??= new Map()
         namespaces.set(name.slice(6), (m[2] ?? m[3]) as string)
@@ -265,7 +303,9 @@ export class SoapStructureCheck {
       }
       at = ATTRIBUTE.lastIndex
     }
-    if (!BLANK.test(text.slice(at, end))) malformed('a malformed attribute in a start tag')
+    for (let i = at; i < end; i++) {
+      if (!isWhitespace(text.charCodeAt(i))) malformed('a malformed attribute in a start tag')
+    }
     for (const prefix of prefixed ?? []) {
       if (prefix !== 'xml' && this.#resolve(prefix, namespaces) === undefined) malformed(`the namespace prefix ${JSON.stringify(prefix.slice(0, 64))} is not declared`)
     }
