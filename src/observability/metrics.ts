@@ -29,7 +29,7 @@ export interface RequestObservation {
   readonly upstreamSeconds: number | undefined
 }
 
-export type LogonResult = 'success' | 'failure' | 'locked'
+export type LogonResult = 'success' | 'failure' | 'locked' | 'busy'
 export type ReplayResult = 'replayed' | 'not_replayable' | 'no_token' | 'held_back'
 
 export interface TokenStatusSource {
@@ -49,6 +49,7 @@ export class ProxyMetrics {
   readonly #passthrough: Counter<'integration'>
   readonly #concurrencyRejections: Counter<'integration'>
   readonly #queued: Gauge<'integration'>
+  readonly #passwordChecks: Gauge<'state'>
   readonly #slowReaders: Counter<'integration'>
   readonly #methods = new Set<string>()
 
@@ -115,7 +116,7 @@ export class ProxyMetrics {
     })
     this.#logons = new Counter({
       name: `${METRIC_PREFIX}logons_total`,
-      help: 'Logons and inline login/password checks answered by the proxy: success, failure (wrong password) or locked (lockout).',
+      help: 'Logons and inline login/password checks answered by the proxy: success, failure (wrong password), locked (lockout) or busy (too many password checks waiting: 503).',
       labelNames: ['integration', 'result'],
       registers,
     })
@@ -137,6 +138,14 @@ export class ProxyMetrics {
       labelNames: ['integration'],
       registers,
     })
+    this.#passwordChecks = new Gauge({
+      name: `${METRIC_PREFIX}password_checks`,
+      help: 'Password checks (scrypt runs) in progress (state "running", at most limits.maxConcurrentPasswordChecks) and waiting for their turn ("queued").',
+      labelNames: ['state'],
+      registers,
+    })
+    this.#passwordChecks.set({ state: 'running' }, 0)
+    this.#passwordChecks.set({ state: 'queued' }, 0)
     this.#concurrencyRejections = new Counter({
       name: `${METRIC_PREFIX}concurrency_rejections_total`,
       help: 'Requests refused with 503 because the integration (or the unidentified callers, or the process) had its concurrency limit in progress and its queue was full or the wait passed limits.queueTimeoutSeconds.',
@@ -190,6 +199,12 @@ export class ProxyMetrics {
   /** A request started (+1) or stopped (-1) waiting for a slot of `integration` ('(process)': the process-wide limit). */
   queued (integration: string, change: 1 | -1): void {
     this.#queued.inc({ integration }, change)
+  }
+
+  /** Password checks running and waiting now. */
+  passwordChecks (running: number, queued: number): void {
+    this.#passwordChecks.set({ state: 'running' }, running)
+    this.#passwordChecks.set({ state: 'queued' }, queued)
   }
 
   async text (): Promise<string> {

@@ -60,8 +60,9 @@ export function requestFlow (deps: FlowDependencies): (request: FastifyRequest, 
 
   const verify = async (presented: PresentedPassword, caller: string): Promise<void> => {
     const outcome = await deps.passwords.check(presented, caller)
-    if (outcome === 'locked') throw new ProxyFault('invalidLogin', { detail: 'too many failed logons: try again later' })
-    if (outcome === 'failure') throw new ProxyFault('invalidLogin')
+    if (outcome === 'busy') throw new ProxyFault('overloaded', { detail: 'too many password checks waiting (limits.passwordCheckQueueDepth, limits.passwordCheckQueueDepthPerLogin)', retryAfterSeconds: 1 })
+    // Locked and wrong get the same answer: nothing tells a caller that its guesses stopped being checked.
+    if (outcome !== 'success') throw new ProxyFault('invalidLogin')
   }
 
   /** Logon and Logoff of proxy sessions, answered by the proxy. */

@@ -58,6 +58,15 @@ export async function proxyPlugin (app: FastifyInstance, options: ProxyPluginOpt
   const initial = options.config
   const remembered = rememberedSessions(now)
   let routing = routingOf(initial, options.sessionSecret, remembered, now)
+  const passwords = new PasswordChecker({
+    now,
+    clock,
+    onOutcome: (outcome, { integration, login }, caller, { failures, locked, loginLocked }) => {
+      metrics.logon(integration.name, outcome)
+      if (outcome === 'failure') app.log.warn({ login, caller, failures, locked, loginLocked, integration: integration.name }, 'failed logon')
+    },
+    onGateChange: ({ running, queued }) => { metrics.passwordChecks(running, queued) },
+  })
   options.control.current = {
     reconfigure: (config, sessionSecret) => {
       routing = routingOf(config, sessionSecret, remembered, now, routing)
@@ -67,13 +76,6 @@ export async function proxyPlugin (app: FastifyInstance, options: ProxyPluginOpt
   const upstream = campaignPool(initial.campaign)
   const passthroughUpstream = campaignPool(initial.campaign, initial.limits.unidentifiedConnections)
   app.addHook('onClose', async () => { await Promise.all([upstream.close(), passthroughUpstream.close()]) })
-  const passwords = new PasswordChecker({
-    now,
-    onOutcome: (outcome, { integration, login }, caller, { failures, locked }) => {
-      metrics.logon(integration.name, outcome)
-      if (outcome === 'failure') app.log.warn({ login, caller, failures, locked, integration: integration.name }, 'failed logon')
-    },
-  })
   const handle = requestFlow({
     routing: () => routing,
     upstream,
