@@ -1,7 +1,7 @@
-/** The `limits` section: sizes and timeouts, each bounded by the next larger one (docs/configuration.md, Network and limits). */
+/** The `limits` section: sizes and timeouts, each bounded by the next larger one; and `lockout` (docs/configuration.md, Network and limits). */
 import { type BuildContext, number, record } from './build-context.js'
 import { DEFAULTS, MIN_HEAD_BYTES } from './schema.js'
-import type { LimitsConfig } from './types.js'
+import type { LimitsConfig, LockoutConfig } from './types.js'
 
 export function buildLimits (data: unknown, { report, sizeOf }: BuildContext): LimitsConfig {
   const limits = record(data)
@@ -15,6 +15,9 @@ export function buildLimits (data: unknown, { report, sizeOf }: BuildContext): L
   const requestTimeoutSeconds = number(limits.requestTimeoutSeconds, DEFAULTS.limits.requestTimeoutSeconds)
   const headersTimeoutSeconds = number(limits.headersTimeoutSeconds, DEFAULTS.limits.headersTimeoutSeconds)
   if (headersTimeoutSeconds > requestTimeoutSeconds) report(['limits', 'headersTimeoutSeconds'], `must not exceed limits.requestTimeoutSeconds (${requestTimeoutSeconds})`)
+  const passwordCheckQueueDepth = number(limits.passwordCheckQueueDepth, DEFAULTS.limits.passwordCheckQueueDepth)
+  const passwordCheckQueueDepthPerLogin = number(limits.passwordCheckQueueDepthPerLogin, DEFAULTS.limits.passwordCheckQueueDepthPerLogin)
+  if (passwordCheckQueueDepthPerLogin > passwordCheckQueueDepth) report(['limits', 'passwordCheckQueueDepthPerLogin'], `must not exceed limits.passwordCheckQueueDepth (${passwordCheckQueueDepth})`)
   return {
     maxBodyBytes,
     replayLimitBytes,
@@ -31,5 +34,22 @@ export function buildLimits (data: unknown, { report, sizeOf }: BuildContext): L
     requestTimeoutSeconds,
     headersTimeoutSeconds,
     keepAliveTimeoutSeconds: number(limits.keepAliveTimeoutSeconds, DEFAULTS.limits.keepAliveTimeoutSeconds),
+    maxConcurrentPasswordChecks: number(limits.maxConcurrentPasswordChecks, DEFAULTS.limits.maxConcurrentPasswordChecks),
+    passwordCheckQueueDepth,
+    passwordCheckQueueDepthPerLogin,
+  }
+}
+
+/** The `lockout` section: the per-login limit is at least the per-address one (or it would lock a login before any address is). */
+export function buildLockout (data: unknown, { report }: BuildContext): LockoutConfig {
+  const lockout = record(data)
+  const maxFailures = number(lockout.maxFailures, DEFAULTS.lockout.maxFailures)
+  const loginMaxFailures = number(lockout.loginMaxFailures, DEFAULTS.lockout.loginMaxFailures)
+  if (loginMaxFailures < maxFailures) report(['lockout', 'loginMaxFailures'], `must be at least lockout.maxFailures (${maxFailures})`)
+  return {
+    maxFailures,
+    windowSeconds: number(lockout.windowSeconds, DEFAULTS.lockout.windowSeconds),
+    lockSeconds: number(lockout.lockSeconds, DEFAULTS.lockout.lockSeconds),
+    loginMaxFailures,
   }
 }

@@ -11,7 +11,7 @@
 import { buildTechnicalAccounts, buildWsdl } from './build-accounts.js'
 import { type BuildContext, createContext, type Data, number, record } from './build-context.js'
 import { buildIntegrations } from './build-integrations.js'
-import { buildLimits } from './build-limits.js'
+import { buildLimits, buildLockout } from './build-limits.js'
 import { buildListeners } from './build-listen.js'
 import { buildCampaign, buildIms } from './build-upstreams.js'
 import type { Problem } from './problems.js'
@@ -41,6 +41,7 @@ export function buildConfig (data: Data, baseDir: string, problems: Problem[]): 
     integrations,
     trustedProxies: buildTrustedProxies(data.trustedProxies, ctx),
     limits,
+    lockout: buildLockout(data.lockout, ctx),
     logging: buildLogging(data.logging),
   }
 }

@@ -44,7 +44,11 @@ export const DEFAULTS = Object.freeze({
     requestTimeoutSeconds: 300,
     headersTimeoutSeconds: 30,
     keepAliveTimeoutSeconds: 72,
+    maxConcurrentPasswordChecks: 2,
+    passwordCheckQueueDepth: 32,
+    passwordCheckQueueDepthPerLogin: 8,
   }),
+  lockout: Object.freeze({ maxFailures: 3, windowSeconds: 600, lockSeconds: 300, loginMaxFailures: 20 }),
   clientCertificates: 'none',
   logging: Object.freeze({ level: 'info' }),
 } as const)
@@ -145,6 +149,15 @@ export const CONFIG_SCHEMA: SchemaObject = mapping({
     requestTimeoutSeconds: seconds,
     headersTimeoutSeconds: seconds,
     keepAliveTimeoutSeconds: seconds,
+    maxConcurrentPasswordChecks: { type: 'integer', minimum: 1 },
+    passwordCheckQueueDepth: { type: 'integer', minimum: 0 },
+    passwordCheckQueueDepthPerLogin: { type: 'integer', minimum: 0 },
+  }),
+  lockout: mapping({
+    maxFailures: { type: 'integer', minimum: 1 },
+    windowSeconds: seconds,
+    lockSeconds: seconds,
+    loginMaxFailures: { type: 'integer', minimum: 1 },
   }),
   logging: mapping({ level: { enum: [...LOG_LEVELS] } }),
 }, ['campaign'])

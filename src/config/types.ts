@@ -119,6 +119,23 @@ export interface LimitsConfig {
   readonly headersTimeoutSeconds: number
   /** Idle time after which a client's keep-alive connection is closed. */
   readonly keepAliveTimeoutSeconds: number
+  /** Password checks (scrypt runs) in progress at once; more wait in a queue per login, served in turn. */
+  readonly maxConcurrentPasswordChecks: number
+  /** Password checks that may wait, all logins together; more are refused at once with 503. */
+  readonly passwordCheckQueueDepth: number
+  /** Password checks of one login that may wait; more are refused at once with 503. */
+  readonly passwordCheckQueueDepthPerLogin: number
+}
+
+/** Failed logons (docs/legacy-sessions.md#lockout). */
+export interface LockoutConfig {
+  /** Failures of one login from one address within the window that lock it there. */
+  readonly maxFailures: number
+  readonly windowSeconds: number
+  /** How long a lock lasts. */
+  readonly lockSeconds: number
+  /** Failures of one login from all addresses within the window that lock it for every address it has not logged on from in the last 24 hours. */
+  readonly loginMaxFailures: number
 }
 
 export interface Config {
@@ -134,5 +151,6 @@ export interface Config {
   /** CIDR blocks of reverse proxies whose `X-Forwarded-For` is believed. */
   readonly trustedProxies: readonly string[]
   readonly limits: LimitsConfig
+  readonly lockout: LockoutConfig
   readonly logging: { readonly level: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent' }
 }

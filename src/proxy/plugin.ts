@@ -8,7 +8,7 @@
  * `ProxyControl.reconfigure` (reload without restart).
  */
 import type { FastifyBaseLogger, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
-import { PasswordChecker } from '../auth/password-check.js'
+import { PasswordChecker, type PasswordCheckSettings } from '../auth/password-check.js'
 import { CampaignClient, campaignPool } from '../campaign/client.js'
 import type { Config } from '../config/types.js'
 import type { Inventory } from '../observability/inventory.js'
@@ -61,6 +61,7 @@ export async function proxyPlugin (app: FastifyInstance, options: ProxyPluginOpt
   const passwords = new PasswordChecker({
     now,
     clock,
+    settings: passwordCheckSettings(initial),
     onOutcome: (outcome, { integration, login }, caller, { failures, locked, loginLocked }) => {
       metrics.logon(integration.name, outcome)
       if (outcome === 'failure') app.log.warn({ login, caller, failures, locked, loginLocked, integration: integration.name }, 'failed logon')
@@ -70,6 +71,7 @@ export async function proxyPlugin (app: FastifyInstance, options: ProxyPluginOpt
   options.control.current = {
     reconfigure: (config, sessionSecret) => {
       routing = routingOf(config, sessionSecret, remembered, now, routing)
+      passwords.configure(passwordCheckSettings(config))
       inventory.configure(config.integrations)
     },
   }
@@ -124,4 +126,13 @@ export async function proxyPlugin (app: FastifyInstance, options: ProxyPluginOpt
   })
   app.route({ method: METHODS, url: '/', handler: handle })
   app.route({ method: METHODS, url: '/*', handler: handle })
+}
+
+/** The lockout and the scrypt gate from the configuration (`lockout`, `limits.*PasswordCheck*`). */
+function passwordCheckSettings (config: Config): PasswordCheckSettings {
+  const { limits, lockout } = config
+  return {
+    lockout,
+    gate: { maxConcurrent: limits.maxConcurrentPasswordChecks, queueDepth: limits.passwordCheckQueueDepth, queueDepthPerLogin: limits.passwordCheckQueueDepthPerLogin },
+  }
 }

@@ -7,6 +7,7 @@
 // finds the gate's queues full is 'busy' and takes no place.
 import t from 'tap'
 import { INITIAL_SCRYPT_MS, MAX_LOCKED_DELAY_MS, PASSWORD_CHECK_DEFAULTS, PasswordChecker, type PasswordCheckSettings, type PasswordOutcome } from '../../src/auth/password-check.js'
+import { DEFAULTS } from '../../src/config/schema.js'
 import type { IntegrationConfig } from '../../src/config/types.js'
 
 const RIGHT = 'the-right-one'
@@ -173,6 +174,13 @@ t.test('a failing scrypt run gives the place back and fails every check sharing 
   t.same(h.reported, [], 'nothing is reported: nothing was decided')
   for (let i = 0; i < 3; i++) t.equal(await h.check(`w${i}`, '10.0.0.1'), 'failure', `three tries are left (${i + 1})`)
   t.equal(await h.check('w3', '10.0.0.1'), 'locked', 'then locked')
+})
+
+t.test("the checker's defaults are the configuration's", async t => {
+  t.same(PASSWORD_CHECK_DEFAULTS, {
+    lockout: DEFAULTS.lockout,
+    gate: { maxConcurrent: DEFAULTS.limits.maxConcurrentPasswordChecks, queueDepth: DEFAULTS.limits.passwordCheckQueueDepth, queueDepthPerLogin: DEFAULTS.limits.passwordCheckQueueDepthPerLogin },
+  }, 'the same values in both places')
 })
 
 t.test('configure applies new limits and keeps what was counted', async t => {

@@ -45,7 +45,8 @@ t.test('example.yaml loads with a small environment', async t => {
       { name: 'crm-sync', mode: 'passthrough', login: 'crm_operator', passwordHash: undefined, networks: ['10.30.4.0/24'], clientCertificates: [], technicalAccount: undefined },
     ],
     trustedProxies: [],
-    limits: { maxBodyBytes: 1073741824, replayLimitBytes: 1048576, headBytes: 65536, maxHeaderBytes: 16384, maxConcurrentRequests: 1024, queueDepth: 1024, queueTimeoutSeconds: 5, maxConcurrentRequestsTotal: 4096, maxUnidentifiedRequests: 256, unidentifiedConnections: 16, responseIdleTimeoutSeconds: 30, maxPipelinedRequests: 32, requestTimeoutSeconds: 300, headersTimeoutSeconds: 30, keepAliveTimeoutSeconds: 72 },
+    limits: { maxBodyBytes: 1073741824, replayLimitBytes: 1048576, headBytes: 65536, maxHeaderBytes: 16384, maxConcurrentRequests: 1024, queueDepth: 1024, queueTimeoutSeconds: 5, maxConcurrentRequestsTotal: 4096, maxUnidentifiedRequests: 256, unidentifiedConnections: 16, responseIdleTimeoutSeconds: 30, maxPipelinedRequests: 32, requestTimeoutSeconds: 300, headersTimeoutSeconds: 30, keepAliveTimeoutSeconds: 72, maxConcurrentPasswordChecks: 2, passwordCheckQueueDepth: 32, passwordCheckQueueDepthPerLogin: 8 },
+    lockout: { maxFailures: 3, windowSeconds: 600, lockSeconds: 300, loginMaxFailures: 20 },
     logging: { level: 'info' },
   }, 'every documented value, each equal to its default where the comment says so')
 })
@@ -93,7 +94,8 @@ t.test('default.yaml: required variables and secret files only', async t => {
       { name: 'sidecar-app', mode: 'ims', login: undefined, passwordHash: undefined, networks: ['127.0.0.1/32', '::1/128'], clientCertificates: [], technicalAccount: 'main' },
     ],
     trustedProxies: [],
-    limits: { maxBodyBytes: 1073741824, replayLimitBytes: 1048576, headBytes: 65536, maxHeaderBytes: 16384, maxConcurrentRequests: 1024, queueDepth: 1024, queueTimeoutSeconds: 5, maxConcurrentRequestsTotal: 4096, maxUnidentifiedRequests: 256, unidentifiedConnections: 16, responseIdleTimeoutSeconds: 30, maxPipelinedRequests: 32, requestTimeoutSeconds: 300, headersTimeoutSeconds: 30, keepAliveTimeoutSeconds: 72 },
+    limits: { maxBodyBytes: 1073741824, replayLimitBytes: 1048576, headBytes: 65536, maxHeaderBytes: 16384, maxConcurrentRequests: 1024, queueDepth: 1024, queueTimeoutSeconds: 5, maxConcurrentRequestsTotal: 4096, maxUnidentifiedRequests: 256, unidentifiedConnections: 16, responseIdleTimeoutSeconds: 30, maxPipelinedRequests: 32, requestTimeoutSeconds: 300, headersTimeoutSeconds: 30, keepAliveTimeoutSeconds: 72, maxConcurrentPasswordChecks: 2, passwordCheckQueueDepth: 32, passwordCheckQueueDepthPerLogin: 8 },
+    lockout: { maxFailures: 3, windowSeconds: 600, lockSeconds: 300, loginMaxFailures: 20 },
     logging: { level: 'info' },
   }, 'the sidecar defaults: loopback callers mapped to the one account')
 
