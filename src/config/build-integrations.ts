@@ -6,19 +6,22 @@
 import { parsePasswordHash } from './password-hash.js'
 import { type Accounts, checkAccountReference, NAME_RULE } from './build-accounts.js'
 import { type BuildContext, list, record, text } from './build-context.js'
+import { FrozenMap } from './freeze.js'
 import type { Path } from './problems.js'
 import { DEFAULTS, MAX_INTEGRATION_NAME_LENGTH, NAME_PATTERN, PASSWORD_HASH_PREFIX } from './schema.js'
 import { normaliseSubject } from './subject.js'
-import type { ClientCertificateMatch, IntegrationConfig, ProxyListenConfig } from './types.js'
+import type { CampaignInstanceConfig, ClientCertificateMatch, IntegrationConfig, ProxyListenConfig } from './types.js'
 
 /** What the integrations refer to from earlier sections. */
 export interface IntegrationsNeeds {
   /** Client certificates need TLS with client certificates on. */
   readonly listen: ProxyListenConfig
   readonly accounts: Accounts
+  /** A per-instance `technicalAccount` map names these instances. */
+  readonly campaigns: ReadonlyMap<string, CampaignInstanceConfig>
 }
 
-export function buildIntegrations (data: unknown, { listen, accounts }: IntegrationsNeeds, ctx: BuildContext): IntegrationConfig[] {
+export function buildIntegrations (data: unknown, { listen, accounts, campaigns }: IntegrationsNeeds, ctx: BuildContext): IntegrationConfig[] {
   const { report } = ctx
   const certificatesOf = certificateMatcher(listen, ctx)
   const names = new Map<string, number>()
@@ -37,7 +40,7 @@ export function buildIntegrations (data: unknown, { listen, accounts }: Integrat
     const mode = givenMode === 'passthrough' ? 'passthrough' : 'ims'
     const login = text(integration.login)
     const passwordHash = text(integration.passwordHash)
-    const technicalAccount = text(integration.technicalAccount)
+    const technicalAccount = technicalAccountOf(integration.technicalAccount)
     if (name !== undefined && !NAME_PATTERN.test(name)) report([...at, 'name'], NAME_RULE)
     else if (name !== undefined && name.length > MAX_INTEGRATION_NAME_LENGTH) report([...at, 'name'], `is longer than ${MAX_INTEGRATION_NAME_LENGTH} characters (every proxy session token carries it)`)
     unique(names, name, i, [...at, 'name'], 'name')
@@ -53,7 +56,7 @@ export function buildIntegrations (data: unknown, { listen, accounts }: Integrat
     } else if (givenMode === 'ims') {
       // An unknown mode was reported by the schema; its requirements are unknown too.
       if (technicalAccount === undefined) report([...at, 'technicalAccount'], 'is required in ims mode: it names the technical account whose token is injected')
-      checkAccountReference(accounts, technicalAccount, [...at, 'technicalAccount'], ctx)
+      checkAccountReferences(technicalAccount, { accounts, campaigns }, [...at, 'technicalAccount'], ctx)
       if (login !== undefined && passwordHash === undefined) {
         report([...at, 'passwordHash'], 'is required with a login in ims mode: create it with `campaign-ims-proxy hash-password`')
       }
@@ -71,6 +74,25 @@ export function buildIntegrations (data: unknown, { listen, accounts }: Integrat
       technicalAccount,
     }
   })
+}
+
+/** `technicalAccount`: one account name, or a map of instance name to account name (a value of the wrong type is left out: the schema reported it). */
+function technicalAccountOf (value: unknown): IntegrationConfig['technicalAccount'] {
+  if (typeof value !== 'object' || value === null) return text(value)
+  return new FrozenMap(Object.entries(record(value)).map(([instance, account]) => [instance, text(account) ?? ''] as const))
+}
+
+/** Every account named exists, and a map names at least one instance, each of them configured. */
+function checkAccountReferences (technicalAccount: IntegrationConfig['technicalAccount'], { accounts, campaigns }: Omit<IntegrationsNeeds, 'listen'>, path: Path, ctx: BuildContext): void {
+  if (typeof technicalAccount !== 'object') {
+    checkAccountReference(accounts, technicalAccount, path, ctx)
+    return
+  }
+  if (technicalAccount.size === 0) ctx.report(path, 'must name at least one Campaign instance and its technical account')
+  for (const [instance, account] of technicalAccount) {
+    if (!campaigns.has(instance)) ctx.report([...path, instance], `names Campaign instance "${instance}", which is not defined in campaigns (instances: ${[...campaigns.keys()].join(', ')})`)
+    checkAccountReference(accounts, account, [...path, instance], ctx)
+  }
 }
 
 /**

@@ -13,7 +13,7 @@ import { type BuildContext, createContext, type Data, number, record } from './b
 import { buildIntegrations } from './build-integrations.js'
 import { buildLimits, buildLockout } from './build-limits.js'
 import { buildListeners } from './build-listen.js'
-import { buildCampaign, buildIms } from './build-upstreams.js'
+import { buildCampaigns, buildIms } from './build-upstreams.js'
 import type { Problem } from './problems.js'
 import { DEFAULTS, MIN_SESSION_SECRET_LENGTH } from './schema.js'
 import type { Config, IntegrationConfig, SessionsConfig } from './types.js'
@@ -22,10 +22,10 @@ import type { Config, IntegrationConfig, SessionsConfig } from './types.js'
 export function buildConfig (data: Data, baseDir: string, problems: Problem[]): Config {
   const ctx = createContext(baseDir, problems)
   const { listen, admin } = buildListeners(data.listen, data.admin, ctx)
-  const campaign = buildCampaign(data.campaign, ctx)
+  const { campaign, campaigns, defaultCampaign } = buildCampaigns(data, { listen, admin }, ctx)
   const ims = buildIms(data.ims, ctx)
   const technicalAccounts = buildTechnicalAccounts(data.technicalAccounts, ctx)
-  const integrations = buildIntegrations(data.integrations, { listen, accounts: technicalAccounts }, ctx)
+  const integrations = buildIntegrations(data.integrations, { listen, accounts: technicalAccounts, campaigns }, ctx)
   const wsdl = buildWsdl(data.wsdl, technicalAccounts, ctx)
   const sessions = buildSessions(data.sessions, integrations, ctx)
   const limits = buildLimits(data.limits, ctx)
@@ -33,6 +33,8 @@ export function buildConfig (data: Data, baseDir: string, problems: Problem[]): 
     listen,
     admin,
     campaign,
+    campaigns,
+    defaultCampaign,
     ims,
     technicalAccounts,
     sessions,

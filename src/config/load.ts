@@ -73,6 +73,7 @@ export function parseConfig (yamlText: string, options: ParseOptions): Config {
   return deepFreeze({
     ...config,
     technicalAccounts: new FrozenMap([...config.technicalAccounts].map(([name, account]) => [name, deepFreeze(account)] as const)),
+    campaigns: new FrozenMap([...config.campaigns].map(([name, instance]) => [name, deepFreeze(instance)] as const)),
   })
 }
 

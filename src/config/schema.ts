@@ -61,6 +61,10 @@ export const MIN_HEAD_BYTES = KiB
 export const PASSWORD_HASH_PREFIX = 'scrypt$'
 /** Technical account and integration names: they appear in logs, metrics labels and the inventory. */
 export const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]*$/
+/** Campaign instance names (`campaigns.<name>`): a letter first, as they appear in logs and faults. */
+export const CAMPAIGN_NAME_PATTERN = /^[A-Za-z][A-Za-z0-9_-]{0,63}$/
+/** The instance `campaign:` alone configures. */
+export const SINGLE_CAMPAIGN_NAME = 'default'
 /** Longest integration name: every proxy session token carries it, and must stay within the token shape (docs/architecture.md#proxy-sessions). */
 export const MAX_INTEGRATION_NAME_LENGTH = 128
 
@@ -91,16 +95,28 @@ const listen = mapping({
   tls: mapping({ certFile: text, keyFile: text, caFile: optionalText, clientCertificates: { enum: ['none', 'request', 'require'] } }, ['certFile', 'keyFile']),
 })
 
+/** What one Campaign instance is configured with (`campaign`, or each entry of `campaigns`). */
+const campaignSettings: Record<string, SchemaObject> = {
+  url: text,
+  timeoutSeconds: seconds,
+  connectTimeoutSeconds: seconds,
+  caFile: optionalText,
+  maxConnections: { type: 'integer', minimum: 1 },
+}
+
 export const CONFIG_SCHEMA: SchemaObject = mapping({
   listen,
   admin: mapping({ host: text, port }),
-  campaign: mapping({
-    url: text,
-    timeoutSeconds: seconds,
-    connectTimeoutSeconds: seconds,
-    caFile: optionalText,
-    maxConnections: { type: 'integer', minimum: 1 },
-  }, ['url']),
+  campaign: mapping(campaignSettings, ['url']),
+  campaigns: {
+    type: 'object',
+    additionalProperties: mapping({
+      ...campaignSettings,
+      listen: mapping({ host: text, port }, ['port']),
+      hosts: { type: 'array', items: text },
+    }, ['url']),
+  },
+  defaultCampaign: text,
   ims: mapping({
     tokenUrl: text,
     timeoutSeconds: seconds,
@@ -129,7 +145,12 @@ export const CONFIG_SCHEMA: SchemaObject = mapping({
       passwordHash: text,
       networks: addressList,
       clientCertificates: { type: 'array', items: mapping({ subject: text, sha256: text }) },
-      technicalAccount: text,
+      technicalAccount: {
+        type: ['string', 'object'],
+        expected: 'a technical account name, or a mapping of Campaign instance names to technical account names',
+        minLength: 1,
+        additionalProperties: text,
+      },
     }, ['name']),
   },
   trustedProxies: addressList,
@@ -160,7 +181,7 @@ export const CONFIG_SCHEMA: SchemaObject = mapping({
     loginMaxFailures: { type: 'integer', minimum: 1 },
   }),
   logging: mapping({ level: { enum: [...LOG_LEVELS] } }),
-}, ['campaign'])
+})
 
 const ajv = new Ajv({
   allErrors: true,

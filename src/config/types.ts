@@ -50,6 +50,19 @@ export interface CampaignConfig {
   readonly maxConnections: number
 }
 
+/**
+ * One Campaign instance of `campaigns` (or the one `campaign:` alone
+ * configures, named `default`): where requests for it go, and which
+ * requests are for it (docs/configuration.md, Several Campaign instances).
+ */
+export interface CampaignInstanceConfig extends CampaignConfig {
+  readonly name: string
+  /** A listener of its own: every request arriving there is for this instance, whatever its Host. */
+  readonly listen: ListenConfig | undefined
+  /** Host names (lower case, no port) that select this instance on the main listener. */
+  readonly hosts: readonly string[]
+}
+
 export interface ImsConfig {
   readonly tokenUrl: string
   readonly timeoutSeconds: number
@@ -84,8 +97,12 @@ export interface IntegrationConfig {
   readonly networks: readonly string[]
   /** Verified client certificates that identify this integration (mTLS). */
   readonly clientCertificates: readonly ClientCertificateMatch[]
-  /** Required in `ims` mode. */
-  readonly technicalAccount: string | undefined
+  /**
+   * Required in `ims` mode: one account for every Campaign instance, or a
+   * map of instance name to account naming the only instances the
+   * integration may call.
+   */
+  readonly technicalAccount: string | ReadonlyMap<string, string> | undefined
 }
 
 export interface LimitsConfig {
@@ -141,7 +158,15 @@ export interface LockoutConfig {
 export interface Config {
   readonly listen: ProxyListenConfig
   readonly admin: ListenConfig
+  /**
+   * The settings of the default instance (else the first one of
+   * `campaigns`): what `check` verifies. Requests use `campaigns`.
+   */
   readonly campaign: CampaignConfig
+  /** Every Campaign instance, by name, in document order (`campaign:` alone: one, named `default`). */
+  readonly campaigns: ReadonlyMap<string, CampaignInstanceConfig>
+  /** The instance of requests on the main listener that no `hosts` entry selects (`campaign:` alone: `default`). */
+  readonly defaultCampaign: string | undefined
   readonly ims: ImsConfig
   readonly technicalAccounts: ReadonlyMap<string, TechnicalAccountConfig>
   readonly sessions: SessionsConfig

@@ -46,7 +46,7 @@ export interface InventoryEntry {
 
 export interface InventoryReport {
   readonly generatedAt: string
-  readonly integrations: ReadonlyArray<InventoryEntry & { readonly name: string, readonly mode: string, readonly technicalAccount: string | null }>
+  readonly integrations: ReadonlyArray<InventoryEntry & { readonly name: string, readonly mode: string, readonly technicalAccount: string | Readonly<Record<string, string>> | null }>
   readonly unknownCallers: ReadonlyArray<InventoryEntry & { readonly login: string | null, readonly address: string }>
 }
 
@@ -104,7 +104,8 @@ export class Inventory {
       integrations: [...this.#integrations.values()].map(({ config, tally }) => ({
         name: config.name,
         mode: config.mode,
-        technicalAccount: config.technicalAccount ?? null,
+        // A per-instance map: instance name → account.
+        technicalAccount: typeof config.technicalAccount === 'object' ? Object.fromEntries(config.technicalAccount) : config.technicalAccount ?? null,
         ...entryOf(tally),
       })),
       unknownCallers: [...this.#unknown.values()].map(({ login, address, tally }) => ({ login: login ?? null, address, ...entryOf(tally) })),

@@ -33,7 +33,9 @@ export function rememberedSessions (now: () => number): RememberedSessions {
  * configured under its name, ends them.
  */
 export function generationOf (sessions: SessionTokens, integration: IntegrationConfig): string {
-  return sessions.generation([integration.name, integration.mode, integration.login, integration.passwordHash, integration.technicalAccount])
+  const account = integration.technicalAccount
+  // A per-instance map enters as its entries, so a new account on any instance ends the sessions too.
+  return sessions.generation([integration.name, integration.mode, integration.login, integration.passwordHash, typeof account === 'object' ? JSON.stringify([...account]) : account])
 }
 
 export interface Routing {

@@ -30,6 +30,7 @@ export const PROXY_FAULTS = {
   invalidMediaType: { status: 415, code: 'Client', message: 'PRX-000009 The Content-Type header is not a valid media type.' },
   badStructure: { status: 400, code: 'Client', message: 'PRX-000015 The SOAP envelope is not accepted: it must hold an optional Header, then one Body with one method element whose first parameter is the session token as text, and nothing after the Body.' },
   actionMismatch: { status: 400, code: 'Client', message: 'PRX-000016 The SOAPAction (or action parameter) does not name the method in the SOAP Body.' },
+  misdirected: { status: 421, code: 'Client', message: 'PRX-000017 No Campaign instance is configured for this host.' },
   badPath: { status: 400, code: 'Client', message: 'PRX-000007 The request path is not accepted: send it in canonical form, without path parameters (;), dot segments, doubled or back slashes, escaped unreserved characters, a fragment or an absolute URL.' },
 } as const satisfies Record<string, ProxyFaultDef>
 

@@ -15,6 +15,8 @@ t.test('a minimal configuration is completed with every default', async t => {
       caFile: undefined,
       maxConnections: 64,
     },
+    campaigns: new Map([['default', { name: 'default', url: 'https://acme-mkt-prod1.campaign.adobe.com', timeoutSeconds: 120, connectTimeoutSeconds: 10, caFile: undefined, maxConnections: 64, listen: undefined, hosts: [] }]]),
+    defaultCampaign: 'default',
     ims: {
       tokenUrl: 'https://ims-na1.adobelogin.com/ims/token/v3',
       timeoutSeconds: 10,

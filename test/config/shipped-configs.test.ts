@@ -20,10 +20,12 @@ t.test('example.yaml loads with a small environment', async t => {
     ETL_PASSWORD_HASH: HASH,
   }
   const config = await loadConfig(join(CONFIG_DIR, 'example.yaml'), env)
-  t.same({ ...config, technicalAccounts: [...config.technicalAccounts] }, {
+  t.same({ ...config, technicalAccounts: [...config.technicalAccounts], campaigns: [...config.campaigns] }, {
     listen: { host: '0.0.0.0', port: 8080 },
     admin: { host: '0.0.0.0', port: 9464 },
     campaign: { url: 'https://acme-mkt-prod1.campaign.adobe.com', timeoutSeconds: 120, connectTimeoutSeconds: 10, caFile: undefined, maxConnections: 64 },
+    campaigns: [['default', { name: 'default', url: 'https://acme-mkt-prod1.campaign.adobe.com', timeoutSeconds: 120, connectTimeoutSeconds: 10, caFile: undefined, maxConnections: 64, listen: undefined, hosts: [] }]],
+    defaultCampaign: 'default',
     ims: {
       tokenUrl: 'https://ims-na1.adobelogin.com/ims/token/v3',
       timeoutSeconds: 10,
@@ -74,10 +76,12 @@ t.test('default.yaml: required variables and secret files only', async t => {
     PROXY_SESSION_SECRET_FILE: files.session,
   }
   const config = parse(yaml, { env })
-  t.same({ ...config, technicalAccounts: [...config.technicalAccounts] }, {
+  t.same({ ...config, technicalAccounts: [...config.technicalAccounts], campaigns: [...config.campaigns] }, {
     listen: { host: '0.0.0.0', port: 8080 },
     admin: { host: '0.0.0.0', port: 9464 },
     campaign: { url: 'https://acme-mkt-prod1.campaign.adobe.com', timeoutSeconds: 120, connectTimeoutSeconds: 10, caFile: undefined, maxConnections: 64 },
+    campaigns: [['default', { name: 'default', url: 'https://acme-mkt-prod1.campaign.adobe.com', timeoutSeconds: 120, connectTimeoutSeconds: 10, caFile: undefined, maxConnections: 64, listen: undefined, hosts: [] }]],
+    defaultCampaign: 'default',
     ims: {
       tokenUrl: 'https://ims-na1.adobelogin.com/ims/token/v3',
       timeoutSeconds: 10,
