@@ -4,6 +4,8 @@
  */
 import { randomUUID } from 'node:crypto'
 import { readFileSync } from 'node:fs'
+import { createServer as createHttpServer, type IncomingMessage, type Server as HttpServer, type ServerResponse } from 'node:http'
+import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https'
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify'
 import { readSecret } from './config/secret.js'
 import type { Config, TlsConfig } from './config/types.js'
@@ -11,6 +13,7 @@ import type { Logger } from 'pino'
 import type { Inventory } from './observability/inventory.js'
 import { accessLogger } from './observability/logger.js'
 import type { ProxyMetrics } from './observability/metrics.js'
+import { LISTENER_CAMPAIGN, type ListenerTagged } from './proxy/campaigns.js'
 import { proxyPlugin, type ProxyControl, type TokenSource } from './proxy/plugin.js'
 import { SOAP_CONTENT_TYPE } from './soap/envelope.js'
 import { PROXY_FAULTS, proxyFaultBody } from './soap/faults.js'
@@ -72,6 +75,27 @@ export async function buildApp ({ config, tokens, logger, metrics, inventory, co
   })
   await app.register(proxyPlugin, { config, tokens, sessionSecret, metrics, inventory, accessLog: accessLogger(logger as Logger), control, ...(now === undefined ? {} : { now }), ...(sessionInfoTimeoutMs === undefined ? {} : { sessionInfoTimeoutMs }) })
   return app
+}
+
+/**
+ * The own listener of Campaign instance `campaign` (`campaigns.<name>.listen`):
+ * a Node server with the main listener's TLS and limits, handing every
+ * request to `app`'s routing marked as for that instance. Not listening
+ * yet; server.ts opens and closes it.
+ */
+export function instanceListener (app: FastifyInstance, config: Config, campaign: string): HttpServer | HttpsServer {
+  const { limits, listen: { tls } } = config
+  const handler = (request: IncomingMessage, response: ServerResponse): void => {
+    (request as ListenerTagged)[LISTENER_CAMPAIGN] = campaign
+    app.routing(request, response)
+  }
+  const server = tls === undefined
+    ? createHttpServer(serverOptions(limits), handler)
+    : createHttpsServer({ ...readTlsFiles(tls), ...clientCertificateOptions(tls), ...serverOptions(limits) }, handler)
+  server.keepAliveTimeout = limits.keepAliveTimeoutSeconds * 1000
+  server.requestTimeout = limits.requestTimeoutSeconds * 1000
+  server.headersTimeout = limits.headersTimeoutSeconds * 1000
+  return server
 }
 
 /** The listener's key, certificate and client CA, read from their files (at start and on reload). */

@@ -8,13 +8,15 @@ import { watch, type FSWatcher } from 'node:fs'
 import { readFile } from 'node:fs/promises'
 import { dirname } from 'node:path'
 import { isDeepStrictEqual } from 'node:util'
+import type { Server as NetServer } from 'node:net'
 import type { Server as TlsServer } from 'node:tls'
 import type { FastifyInstance } from 'fastify'
 import type { DestinationStream, Logger } from 'pino'
 import { buildAdminApp } from './admin.js'
-import { buildApp, readSessionSecret, readTlsFiles } from './app.js'
+import { buildApp, instanceListener, readSessionSecret, readTlsFiles } from './app.js'
 import { ConfigError, loadConfig } from './config/load.js'
-import type { Config } from './config/types.js'
+import { SINGLE_CAMPAIGN_NAME } from './config/schema.js'
+import type { Config, ListenConfig } from './config/types.js'
 import { SwitchableTokens } from './ims/switchable.js'
 import { TokenProvider, type TokenProviderOptions } from './ims/token-provider.js'
 import { Inventory } from './observability/inventory.js'
@@ -22,8 +24,13 @@ import { createLogger, flushLogger, stdoutDestination } from './observability/lo
 import { ProxyMetrics } from './observability/metrics.js'
 import type { ProxyControl } from './proxy/plugin.js'
 
-/** Changes of these keys need a restart: a reload keeps the running values and says so. */
-export const RESTART_ONLY_KEYS = ['listen', 'admin', 'campaign'] as const
+/**
+ * Changes of these keys need a restart: a reload keeps the running values
+ * and says so. `campaign` stands for the Campaign instances of a
+ * configuration that has `campaign:` alone (derived from it, so it changes
+ * with it), `campaigns` and `defaultCampaign` for the others.
+ */
+export const RESTART_ONLY_KEYS = ['listen', 'admin', 'campaign', 'campaigns', 'defaultCampaign'] as const
 /** Quiet time after the last file event before a watched configuration is re-read. */
 export const WATCH_DEBOUNCE_MS = 300
 
@@ -39,6 +46,8 @@ export interface RunningServer {
   readonly inventory: Inventory
   /** e.g. `http://127.0.0.1:8080` */
   readonly proxyUrl: string
+  /** The URL of each Campaign instance's own listener (`campaigns.<name>.listen`), by instance name. */
+  readonly campaignListenerUrls: ReadonlyMap<string, string>
   readonly adminUrl: string
   /** The configuration in force (changes with a successful reload). */
   readonly config: Config
@@ -79,16 +88,35 @@ export async function startServer (initial: Config, logger: Logger, hooks: Serve
   const control: { current?: ProxyControl } = {}
   const app = await buildApp({ config, tokens, logger, metrics, inventory, control, ...(hooks.now === undefined ? {} : { now: hooks.now }), ...(sessionInfoTimeoutMs === undefined ? {} : { sessionInfoTimeoutMs }) })
   const admin = await buildAdminApp({ tokens, logger, metrics, inventory, isShuttingDown: () => isShuttingDown })
+  const listeners = [...config.campaigns.values()].flatMap(instance => instance.listen === undefined ? [] : [{ name: instance.name, listen: instance.listen, server: instanceListener(app, config, instance.name) }])
+  const closeListeners = async (): Promise<void> => {
+    await Promise.all(listeners.map(async ({ server }) => { await new Promise(resolve => server.close(resolve)) }))
+  }
   tokens.current.start()
   try {
     await app.listen({ host: config.listen.host, port: config.listen.port })
+    for (const { server, listen } of listeners) await listenOn(server, listen)
     await admin.listen({ host: config.admin.host, port: config.admin.port })
   } catch (err) {
     tokens.close()
-    await Promise.allSettled([app.close(), admin.close()])
+    await Promise.allSettled([app.close(), admin.close(), closeListeners()])
     throw err
   }
-  logger.info({ proxy: urlOf(app), admin: urlOf(admin), campaign: config.campaign.url, accounts: [...config.technicalAccounts.keys()] }, 'campaign-ims-proxy listening')
+  const campaignListenerUrls = new Map(listeners.map(({ name, server }) => [name, urlOf(server)]))
+  logger.info({
+    proxy: urlOf(app.server),
+    admin: urlOf(admin.server),
+    campaign: config.campaign.url,
+    campaigns: [...config.campaigns.values()].map(instance => ({
+      name: instance.name,
+      url: instance.url,
+      // Its own listener, else the main one (selected there by hosts, or as the default).
+      listener: campaignListenerUrls.get(instance.name) ?? urlOf(app.server),
+      hosts: instance.hosts,
+      isDefault: instance.name === config.defaultCampaign,
+    })),
+    accounts: [...config.technicalAccounts.keys()],
+  }, 'campaign-ims-proxy listening')
 
   let reloading = Promise.resolve<unknown>(undefined)
   const reloadOnce = async (source: Config | (() => Promise<Config>)): Promise<ReloadResult> => {
@@ -102,14 +130,15 @@ export async function startServer (initial: Config, logger: Logger, hooks: Serve
       logger.error({ error }, 'configuration reload refused: the running configuration is kept')
       return { ok: false, error }
     }
-    const restartRequired = RESTART_ONLY_KEYS.filter(key => !isDeepStrictEqual(next[key], config[key]))
-    if (restartRequired.length > 0) logger.warn({ keys: restartRequired }, 'configuration reload: these settings change only with a restart; their running values are kept')
-    const applied: Config = { ...next, listen: config.listen, admin: config.admin, campaign: config.campaign }
+    const restartRequired = restartOnlyChanges(next, config)
+    if (restartRequired.length > 0) logger.warn({ keys: restartRequired }, 'configuration reload: these settings (listeners, Campaign instances: campaign, campaigns, defaultCampaign) change only with a restart; their running values are kept')
+    const applied: Config = { ...next, listen: config.listen, admin: config.admin, campaign: config.campaign, campaigns: config.campaigns, defaultCampaign: config.defaultCampaign }
     const tls = config.listen.tls
     if (tls !== undefined) {
       // Same paths, maybe new files (certificate rotation): read them again.
       try {
-        (app.server as unknown as TlsServer).setSecureContext(readTlsFiles(tls))
+        const files = readTlsFiles(tls)
+        for (const server of [app.server, ...listeners.map(listener => listener.server)]) (server as unknown as TlsServer).setSecureContext(files)
       } catch (err) {
         const error = `the TLS certificate or key could not be read: ${(err as Error).message}`
         logger.error({ error }, 'configuration reload refused: the running configuration is kept')
@@ -131,8 +160,9 @@ export async function startServer (initial: Config, logger: Logger, hooks: Serve
     tokens,
     metrics,
     inventory,
-    proxyUrl: urlOf(app),
-    adminUrl: urlOf(admin),
+    proxyUrl: urlOf(app.server),
+    campaignListenerUrls,
+    adminUrl: urlOf(admin.server),
     get config () { return config },
     reload: async (source) => {
       // One reload at a time, in the order asked.
@@ -142,19 +172,38 @@ export async function startServer (initial: Config, logger: Logger, hooks: Serve
     },
     close: async () => {
       isShuttingDown = true
-      await app.close()
+      await Promise.all([app.close(), closeListeners()])
       tokens.close()
       await admin.close()
     },
   }
 }
 
-function urlOf (app: FastifyInstance): string {
-  const address = app.server.address()
+function urlOf (server: NetServer): string {
+  const address = server.address()
   /* c8 ignore next -- a listening TCP server always has an address object */
   if (address === null || typeof address === 'string') return String(address)
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address
-  return `${'setSecureContext' in app.server ? 'https' : 'http'}://${host}:${address.port}`
+  return `${'setSecureContext' in server ? 'https' : 'http'}://${host}:${address.port}`
+}
+
+async function listenOn (server: NetServer, { host, port }: ListenConfig): Promise<void> {
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject)
+    server.listen({ host, port }, () => {
+      server.off('error', reject)
+      resolve()
+    })
+  })
+}
+
+/** Which restart-only keys `next` changes from `running`, named as the file names them. */
+function restartOnlyChanges (next: Config, running: Config): string[] {
+  const single = (config: Config): boolean => config.campaigns.size === 1 && config.campaigns.get(SINGLE_CAMPAIGN_NAME)?.listen === undefined && config.defaultCampaign === SINGLE_CAMPAIGN_NAME
+  // `campaign` derives from `campaigns` (its default or first instance): one key is reported, the one the file uses.
+  const campaignsKey = single(next) && single(running) ? 'campaign' : 'campaigns'
+  return RESTART_ONLY_KEYS.filter(key => key !== 'campaign' && !isDeepStrictEqual(next[key], running[key]))
+    .map(key => key === 'campaigns' ? campaignsKey : key)
 }
 
 /** Hex sha256 of a file's bytes, undefined when it cannot be read. */

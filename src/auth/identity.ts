@@ -239,7 +239,11 @@ function presentsProxyToken (tables: IdentityTables, credentials: PresentedCrede
   return credentials.sessionTokens.some(isProxyShaped) || credentials.securityTokens.some(isProxyShaped)
 }
 
-/** The configuration requires a technical account in `ims` mode. */
+/**
+ * The configuration requires a technical account in `ims` mode. With a
+ * per-instance map the flow uses the account of the instance the request
+ * is for instead (proxy/routing.ts `accountOn`).
+ */
 function accountOf (integration: IntegrationConfig): string {
   return integration.technicalAccount as string
 }

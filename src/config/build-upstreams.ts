@@ -70,8 +70,8 @@ function instanceListen (data: unknown, main: ListenConfig, ports: Map<number, s
 function instanceHosts (data: unknown, seen: Map<string, string>, path: Path, { report }: BuildContext): string[] {
   const name = String(path[1])
   return list(data).flatMap((item, j): string[] => {
-    if (typeof item !== 'string') return []
-    const host = item.toLowerCase()
+    // A value of another type was reported by the schema; its text fails the check below, at the same path.
+    const host = String(item).toLowerCase()
     if (!/^[a-z0-9._-]+$/.test(host)) {
       report([...path, 'hosts', j], 'must be a host name without port, such as rt.proxy.internal')
       return []

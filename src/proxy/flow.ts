@@ -9,8 +9,8 @@
 import type { IncomingMessage } from 'node:http'
 import type { Readable } from 'node:stream'
 import type { FastifyReply, FastifyRequest } from 'fastify'
-import type { Dispatcher } from 'undici'
 import { clientIdentity } from '../auth/client-certificates.js'
+import type { IntegrationConfig } from '../config/types.js'
 import { decideIdentity, SOAP_ROUTER_PATH, WSDL_PATH, type IdentityDecision, type PresentedPassword } from '../auth/identity.js'
 import { callerAddress, isInBlockList, normaliseAddress } from '../auth/networks.js'
 import type { PasswordChecker } from '../auth/password-check.js'
@@ -27,8 +27,8 @@ import { forward, type UpstreamAnswer } from './forwarder.js'
 import { downstreamHeaders, upstreamHeaders } from './headers.js'
 import { clientOrigin, inspectionLimit, isTokenRejection, logonResponseSessionToken, wsdlThroughProxy, type Inspection } from './inspect.js'
 import type { RejectionBudget } from './rejection-budget.js'
-import { generationOf, type RememberedSessions, type Routing } from './routing.js'
-import type { SessionInfoSource } from './session-info.js'
+import type { CampaignRoutes, CampaignUpstream } from './campaigns.js'
+import { accountOn, generationOf, type RememberedSessions, type Routing } from './routing.js'
 import { canonicalPathOf } from './target.js'
 import type { BearerToken, TokenSource } from './token-source.js'
 import { boundedText } from '../observability/bounded.js'
@@ -36,17 +36,12 @@ import type { ProxyMetrics } from '../observability/metrics.js'
 
 export interface FlowDependencies {
   readonly routing: () => Routing
-  /** Campaign, for calls with the proxy's token. */
-  readonly upstream: Dispatcher
-  /** Campaign, for calls forwarded without it (limits.unidentifiedConnections): they cannot take the integrations' connections. */
-  readonly passthroughUpstream: Dispatcher
-  /** Campaign's host and port, its Host header. */
-  readonly campaignHost: string
+  /** The Campaign instances, and which one a request is for. */
+  readonly campaigns: CampaignRoutes
   /** `listen.publicUrl`: when set, the origin every WSDL names, whatever the request's Host. */
   readonly publicOrigin: string | undefined
   readonly tokens: TokenSource
   readonly passwords: PasswordChecker
-  readonly sessionInfo: SessionInfoSource
   readonly remembered: RememberedSessions
   readonly admission: Admission
   readonly rejections: RejectionBudget
@@ -66,16 +61,25 @@ export function requestFlow (deps: FlowDependencies): (request: FastifyRequest, 
   }
 
   /** Logon and Logoff of proxy sessions, answered by the proxy. */
-  const answerLocally = async (r: Routing, decision: IdentityDecision & { kind: 'logon' | 'logoff' }, context: ProxyContext, reply: FastifyReply): Promise<FastifyReply> => {
+  const answerLocally = async (r: Routing, campaign: CampaignUpstream, decision: IdentityDecision & { kind: 'logon' | 'logoff' }, context: ProxyContext, reply: FastifyReply): Promise<FastifyReply> => {
     if (decision.kind === 'logoff') {
       r.sessions.revoke(decision.session)
       return reply.code(200).type(SOAP_CONTENT_TYPE).send(logoffResponse(decision.urn))
     }
     await verify(decision.password, context.caller)
+    const account = accountFor(decision.integration, campaign)
+    // Not bound to the instance: the session is valid on every instance its integration may call.
     const issued = r.sessions.issue(decision.integration.name, generationOf(r.sessions, decision.integration))
-    const info = await deps.sessionInfo.get(decision.integration.technicalAccount as string, decision.password.login)
+    const info = await campaign.sessionInfo.get(account, decision.password.login)
     reply.log.info({ integration: decision.integration.name, caller: context.caller }, 'logon answered by the proxy')
     return reply.code(200).type(SOAP_CONTENT_TYPE).send(logonResponse(decision.urn, issued.sessionToken, issued.securityToken, info))
+  }
+
+  /** The integration's account on `campaign`, or the session fault when it may not call that instance. */
+  const accountFor = (integration: IntegrationConfig, campaign: CampaignUpstream): string => {
+    const account = accountOn(integration, campaign.name)
+    if (account === undefined) throw new ProxyFault('sessionInvalid', { detail: `integration ${integration.name} has no technical account for Campaign instance ${campaign.name}` })
+    return account
   }
 
   return async function handle (request, reply) {
@@ -87,6 +91,8 @@ export function requestFlow (deps: FlowDependencies): (request: FastifyRequest, 
     request.proxy = context
     const path = canonicalPathOf(request.url)
     if (path === undefined) throw new ProxyFault('badPath')
+    const campaign = deps.campaigns.select(request.raw)
+    if (campaign === undefined) throw new ProxyFault('misdirected')
     const method = request.method
     let read: ReadBody | undefined
     if (method === 'POST' && path === SOAP_ROUTER_PATH) {
@@ -110,11 +116,13 @@ export function requestFlow (deps: FlowDependencies): (request: FastifyRequest, 
     context.login = boundedText(decision.login)
     context.authPath = decision.authPath
     if (decision.kind === 'refuse') throw new ProxyFault(decision.fault, { detail: decision.detail })
-    if (decision.kind === 'logon' || decision.kind === 'logoff') return await answerLocally(r, decision, context, reply)
+    if (decision.kind === 'logon' || decision.kind === 'logoff') return await answerLocally(r, campaign, decision, context, reply)
     if (decision.kind === 'inject' && decision.password !== undefined) await verify(decision.password, context.caller)
+    // An integration's account is the one it has on this instance; the anonymous WSDL's (no integration) is wsdl.technicalAccount.
+    let account: string | undefined
+    if (decision.kind === 'inject') account = decision.integration === undefined ? decision.account : accountFor(decision.integration, campaign)
     const admitted = deps.admission.enter(decision.integration?.name, r.config.limits, reply.raw)
     if (admitted !== undefined) await admitted
-    const account = decision.kind === 'inject' ? decision.account : undefined
     if (account !== undefined) context.token = await tokens.get(account)
     let body: Buffer | Readable | null = method === 'GET' || method === 'HEAD' ? null : (request.body as IncomingMessage | undefined) ?? null
     let bodyLength: number | undefined
@@ -124,22 +132,22 @@ export function requestFlow (deps: FlowDependencies): (request: FastifyRequest, 
       bodyLength = out.length
     }
     const inspection: Inspection = { method, path, hasBearer: account !== undefined, rememberLogon: decision.kind === 'forward' && decision.rememberLogon }
-    let answer = await send(request, context, body, bodyLength, inspection)
+    let answer = await send(request, campaign, context, body, bodyLength, inspection)
     if (context.token !== undefined) {
-      if (Buffer.isBuffer(answer.body) && isTokenRejection(answer.status, answer.body)) answer = await replay(request, context, context.token, body, bodyLength, inspection, answer)
+      if (Buffer.isBuffer(answer.body) && isTokenRejection(answer.status, answer.body)) answer = await replay(request, campaign, context, context.token, body, bodyLength, inspection, answer)
       else deps.rejections.accepted(context.token.account)
     }
-    return relay(request, reply, context, inspection, answer)
+    return relay(request, reply, campaign, context, inspection, answer)
   }
 
-  async function send (request: FastifyRequest, context: ProxyContext, body: Buffer | Readable | null, bodyLength: number | undefined, inspection: Inspection): Promise<UpstreamAnswer> {
+  async function send (request: FastifyRequest, campaign: CampaignUpstream, context: ProxyContext, body: Buffer | Readable | null, bodyLength: number | undefined, inspection: Inspection): Promise<UpstreamAnswer> {
     const startedAt = clock()
     const spent = (): void => { context.upstreamMs = (context.upstreamMs ?? 0) + clock() - startedAt }
-    const answer = await forward(context.token === undefined ? deps.passthroughUpstream : deps.upstream, {
+    const answer = await forward(context.token === undefined ? campaign.passthroughUpstream : campaign.upstream, {
       method: request.method,
       path: request.url,
       headers: upstreamHeaders(request.headers, {
-        host: deps.campaignHost,
+        host: campaign.host,
         peer: context.peer,
         isPeerTrusted: context.isPeerTrusted,
         authorization: context.token === undefined ? undefined : `Bearer ${context.token.value}`,
@@ -165,7 +173,7 @@ export function requestFlow (deps: FlowDependencies): (request: FastifyRequest, 
   }
 
   /** Campaign rejected `bearer`: drop it (when it is still the current one), and send the request once more with a new one if its body was kept. */
-  async function replay (request: FastifyRequest, context: ProxyContext, bearer: BearerToken, body: Buffer | Readable | null, bodyLength: number | undefined, inspection: Inspection, rejected: UpstreamAnswer): Promise<UpstreamAnswer> {
+  async function replay (request: FastifyRequest, campaign: CampaignUpstream, context: ProxyContext, bearer: BearerToken, body: Buffer | Readable | null, bodyLength: number | undefined, inspection: Inspection, rejected: UpstreamAnswer): Promise<UpstreamAnswer> {
     const account = bearer.account
     if (!deps.rejections.mayInvalidate(bearer)) {
       // A token fetched because of a rejection was rejected again: Campaign's answer as it is, until the budget's wait is over.
@@ -198,10 +206,10 @@ export function requestFlow (deps: FlowDependencies): (request: FastifyRequest, 
     context.token = fresh
     context.replays += 1
     metrics.replay(account, 'replayed')
-    return await send(request, context, body, bodyLength, inspection)
+    return await send(request, campaign, context, body, bodyLength, inspection)
   }
 
-  function relay (request: FastifyRequest, reply: FastifyReply, context: ProxyContext, inspection: Inspection, answer: UpstreamAnswer): FastifyReply {
+  function relay (request: FastifyRequest, reply: FastifyReply, campaign: CampaignUpstream, context: ProxyContext, inspection: Inspection, answer: UpstreamAnswer): FastifyReply {
     const headers = downstreamHeaders(answer.headers)
     let body = answer.body
     if (Buffer.isBuffer(body) && answer.status === 200) {
@@ -210,7 +218,7 @@ export function requestFlow (deps: FlowDependencies): (request: FastifyRequest, 
         if (sessionToken !== undefined) deps.remembered.set(sessionToken, { integration: context.integration?.name, login: context.login })
       } else if (inspection.method === 'GET' && inspection.path === WSDL_PATH) {
         const proxyOrigin = deps.publicOrigin ?? clientOrigin(request.headers, context.isPeerTrusted, (request.raw.socket as { encrypted?: boolean }).encrypted === true)
-        body = wsdlThroughProxy(body, deps.campaignHost, proxyOrigin)
+        body = wsdlThroughProxy(body, campaign.host, proxyOrigin)
         delete headers['content-length']
       }
     }

@@ -18,6 +18,7 @@ import { PROXY_FAULTS, proxyFaultBody } from '../soap/faults.js'
 import { accounting, CLIENT_CLOSED_REQUEST } from './accounting.js'
 import { Admission } from './admission.js'
 import { answerFor, UpstreamHealth } from './errors.js'
+import { CampaignRoutes, type CampaignUpstream } from './campaigns.js'
 import { requestFlow } from './flow.js'
 import { RejectionBudget } from './rejection-budget.js'
 import { rememberedSessions, routingOf } from './routing.js'
@@ -75,26 +76,32 @@ export async function proxyPlugin (app: FastifyInstance, options: ProxyPluginOpt
       inventory.configure(config.integrations)
     },
   }
-  const upstream = campaignPool(initial.campaign)
-  const passthroughUpstream = campaignPool(initial.campaign, initial.limits.unidentifiedConnections)
-  app.addHook('onClose', async () => { await Promise.all([upstream.close(), passthroughUpstream.close()]) })
+  // campaigns are not reloadable (server.ts RESTART_ONLY_KEYS): one pair of pools and one session info source per instance, from the start.
+  const campaigns = new CampaignRoutes(initial.campaigns, initial.defaultCampaign, (instance): CampaignUpstream => {
+    const upstream = campaignPool(instance)
+    return {
+      name: instance.name,
+      host: new URL(instance.url).host,
+      upstream,
+      passthroughUpstream: campaignPool(instance, initial.limits.unidentifiedConnections),
+      sessionInfo: new SessionInfoSource({
+        campaign: new CampaignClient(upstream, { timeoutMs: options.sessionInfoTimeoutMs ?? SESSION_INFO_TIMEOUT_MS }),
+        tokens,
+        sessionTimeoutSeconds: initial.sessions.ttlSeconds,
+        instanceName: new URL(instance.url).hostname.split('.')[0] as string,
+        logger: app.log,
+        now,
+      }),
+    }
+  })
+  app.addHook('onClose', async () => { await campaigns.close() })
   const handle = requestFlow({
     routing: () => routing,
-    upstream,
-    passthroughUpstream,
-    campaignHost: new URL(initial.campaign.url).host,
-    // listen is not reloadable (server.ts RESTART_ONLY_KEYS): fixed like campaign.url.
+    campaigns,
+    // listen is not reloadable (server.ts RESTART_ONLY_KEYS): fixed like campaigns.
     publicOrigin: initial.listen.publicUrl,
     tokens,
     passwords,
-    sessionInfo: new SessionInfoSource({
-      campaign: new CampaignClient(upstream, { timeoutMs: options.sessionInfoTimeoutMs ?? SESSION_INFO_TIMEOUT_MS }),
-      tokens,
-      sessionTimeoutSeconds: initial.sessions.ttlSeconds,
-      instanceName: new URL(initial.campaign.url).hostname.split('.')[0] as string,
-      logger: app.log,
-      now,
-    }),
     remembered,
     admission: new Admission(metrics),
     rejections: new RejectionBudget(now),

@@ -38,6 +38,12 @@ export function generationOf (sessions: SessionTokens, integration: IntegrationC
   return sessions.generation([integration.name, integration.mode, integration.login, integration.passwordHash, typeof account === 'object' ? JSON.stringify([...account]) : account])
 }
 
+/** The technical account `integration` uses on Campaign instance `campaign`; undefined when it may not call that instance. */
+export function accountOn (integration: IntegrationConfig, campaign: string): string | undefined {
+  const account = integration.technicalAccount
+  return typeof account === 'object' ? account.get(campaign) : account
+}
+
 export interface Routing {
   readonly config: Config
   readonly sessionSecret: string | undefined
