@@ -2,14 +2,18 @@
  * `campaign-ims-proxy check --config FILE`: step 5 of Adobe's migration
  * procedure, before any integration is repointed. Validates the
  * configuration, asks IMS for a token per technical account (one attempt
- * each), calls Campaign with it (`GET /r/test` for the build,
- * `xtk:session#GetUserInfo` for the operator the account maps to), and
- * prints a table. The exit code names the first problem's kind.
+ * each), calls each Campaign instance the account is used on with it
+ * (`GET /r/test` for the build, `xtk:session#GetUserInfo` for the operator
+ * the account maps to), and prints a table, one row per (instance, account)
+ * pair. The exit code names the first problem's kind.
  */
 import { CampaignClient, campaignPool } from './campaign/client.js'
 import { ConfigError, loadConfig } from './config/load.js'
 import { readSecret } from './config/secret.js'
-import type { Config, TechnicalAccountConfig } from './config/types.js'
+import type { Pool } from 'undici'
+import { accountsByInstance } from './config/account-uses.js'
+import { SINGLE_CAMPAIGN_NAME } from './config/schema.js'
+import type { CampaignInstanceConfig, Config, TechnicalAccountConfig } from './config/types.js'
 import { tokenFingerprint } from './ims/token-provider.js'
 import { interpretTokenResponse } from './ims/token-response.js'
 import { createUndiciTransport } from './ims/transport.js'
@@ -33,10 +37,11 @@ export const CHECK_EXIT = {
 export const CHECK_USAGE = `Usage: campaign-ims-proxy check --config FILE
 
 Checks a configuration before it serves (Adobe's migration step 5): validates
-the file, requests an IMS token for every technical account, and calls
-Campaign with it (GET /r/test, xtk:session#GetUserInfo). Prints one line per
-account: token, time to expiry, the Campaign operator the account acts as,
-and Campaign's build. No secret or token is printed (token fingerprints only).
+the file, requests an IMS token for every technical account, and calls each
+Campaign instance the account is used on with it (GET /r/test,
+xtk:session#GetUserInfo). Prints one line per instance and account: token,
+time to expiry, the Campaign operator the account acts as, and the
+instance's build. No secret or token is printed (token fingerprints only).
 
 Exit codes:
   0  every account works
@@ -50,6 +55,8 @@ Exit codes:
 type Kind = keyof typeof CHECK_EXIT
 
 interface AccountResult {
+  /** The Campaign instance checked (an IMS failure is reported on every instance of the account). */
+  readonly instance: string
   readonly account: string
   readonly kind: Kind
   readonly fingerprint?: string
@@ -58,6 +65,32 @@ interface AccountResult {
   readonly build?: string
   /** What is wrong and what to do, when kind is not ok. */
   readonly reason?: string
+}
+
+type TokenAnswer =
+  | { readonly ok: true, readonly token: string, readonly expiresAt: number }
+  | { readonly ok: false, readonly kind: Kind, readonly reason: string }
+
+type RequestToken = ReturnType<typeof createUndiciTransport>['requestToken']
+
+/**
+ * The (instance, account) pairs to check (docs/configuration.md#several-campaign-instances):
+ * each instance with every account used on it; an account no integration
+ * uses yet is checked on the default instance (else the first), so that a
+ * credential can be validated before an integration names it.
+ */
+export function checkPairs (config: Config): Array<{ readonly instance: CampaignInstanceConfig, readonly account: TechnicalAccountConfig }> {
+  const uses = accountsByInstance(config)
+  const used = new Set([...uses.values()].flat())
+  const fallback = config.defaultCampaign ?? (config.campaigns.keys().next().value as string)
+  const pairs = []
+  for (const instance of config.campaigns.values()) {
+    const accounts = uses.get(instance.name) as readonly string[]
+    for (const account of config.technicalAccounts.values()) {
+      if (accounts.includes(account.name) || (instance.name === fallback && !used.has(account.name))) pairs.push({ instance, account })
+    }
+  }
+  return pairs
 }
 
 export async function checkCommand (configPath: string, env: Readonly<Record<string, string | undefined>>, out: NodeJS.WritableStream, now: () => number = Date.now): Promise<number> {
@@ -70,44 +103,55 @@ export async function checkCommand (configPath: string, env: Readonly<Record<str
     out.write(`${err.message}\n\ncheck: the configuration is invalid (exit ${CHECK_EXIT.config})\n`)
     return CHECK_EXIT.config
   }
-  out.write(`Configuration ${configPath}: valid. Campaign ${config.campaign.url}, IMS ${config.ims.tokenUrl}\n\n`)
+  const several = config.campaigns.size > 1
+  const campaigns = several ? `Campaign instances ${[...config.campaigns.values()].map(i => `${i.name} ${i.url}`).join(', ')}` : `Campaign ${config.campaign.url}`
+  out.write(`Configuration ${configPath}: valid. ${campaigns}, IMS ${config.ims.tokenUrl}\n\n`)
   const transport = createUndiciTransport(config.ims)
-  const pool = campaignPool(config.campaign, 2)
-  const campaign = new CampaignClient(pool)
+  const pools = new Map([...config.campaigns.values()].map(instance => [instance.name, campaignPool(instance, 2)]))
+  const tokens = new Map<string, Promise<TokenAnswer>>()
   const results: AccountResult[] = []
   try {
-    for (const account of config.technicalAccounts.values()) {
-      results.push(await checkAccount(account, config, transport.requestToken, campaign, now))
+    for (const { instance, account } of checkPairs(config)) {
+      // One token request per account, whichever instances it is checked on.
+      let token = tokens.get(account.name)
+      if (token === undefined) {
+        token = tokenOf(account, config, transport.requestToken, now)
+        tokens.set(account.name, token)
+      }
+      const answer = await token
+      results.push(answer.ok
+        ? await checkOn(instance, account.name, answer, new CampaignClient(pools.get(instance.name) as Pool), now)
+        : { instance: instance.name, account: account.name, kind: answer.kind, reason: answer.reason })
     }
   } finally {
-    await Promise.allSettled([transport.close(), pool.close()])
+    await Promise.allSettled([transport.close(), ...[...pools.values()].map(pool => pool.close())])
   }
-  out.write(table(results))
+  out.write(table(results, several))
   const failed = results.filter(r => r.kind !== 'ok')
-  for (const r of failed) out.write(`\n${r.account}: ${r.reason as string}\n`)
+  for (const r of failed) out.write(`\n${several ? `${r.account} on ${r.instance}` : r.account}: ${r.reason as string}\n`)
   if (results.length === 0) out.write('No technical account is configured: nothing to check.\n')
   const first = failed[0]
-  out.write(first === undefined ? '\ncheck: every technical account works\n' : `\ncheck: ${failed.length} of ${results.length} technical accounts failed (exit ${CHECK_EXIT[first.kind]})\n`)
+  const checked = several ? 'instance and technical account pairs' : 'technical accounts'
+  out.write(first === undefined
+    ? `\ncheck: every technical account works${several ? ' on every instance it is used on' : ''}\n`
+    : `\ncheck: ${failed.length} of ${results.length} ${checked} failed (exit ${CHECK_EXIT[first.kind]})\n`)
   return first === undefined ? CHECK_EXIT.ok : CHECK_EXIT[first.kind]
 }
 
-async function checkAccount (account: TechnicalAccountConfig, config: Config, requestToken: ReturnType<typeof createUndiciTransport>['requestToken'], campaign: CampaignClient, now: () => number): Promise<AccountResult> {
+async function tokenOf (account: TechnicalAccountConfig, config: Config, requestToken: RequestToken, now: () => number): Promise<TokenAnswer> {
   const name = account.name
   let secret: string
   try {
     secret = await readSecret(account.clientSecret)
   /* c8 ignore next 3 -- the loader has just checked the file: only one removed or emptied since reaches this */
   } catch (err) {
-    return { account: name, kind: 'imsRefused', reason: `the client secret cannot be read (${(err as Error).message}): make technicalAccounts.${name}.clientSecret a readable, non-empty file` }
+    return { ok: false, kind: 'imsRefused', reason: `the client secret cannot be read (${(err as Error).message}): make technicalAccounts.${name}.clientSecret a readable, non-empty file` }
   }
-  let token: string
-  let expiresAt: number
   try {
     const controller = new AbortController()
     const timer = setTimeout(() => { controller.abort(new Error(`no answer within ims.timeoutSeconds (${config.ims.timeoutSeconds} s)`)) }, config.ims.timeoutSeconds * 1000)
-    let response
     try {
-      response = await requestToken({ tokenUrl: config.ims.tokenUrl, clientId: account.clientId, clientSecret: secret, scopes: account.scopes, signal: controller.signal })
+      const response = await requestToken({ tokenUrl: config.ims.tokenUrl, clientId: account.clientId, clientSecret: secret, scopes: account.scopes, signal: controller.signal })
       const body = await response.text()
       const answer = interpretTokenResponse({ status: response.status, retryAfter: response.headers.get('retry-after'), body, receivedAt: now() })
       if (!answer.ok) {
@@ -116,27 +160,32 @@ async function checkAccount (account: TechnicalAccountConfig, config: Config, re
             ? `make technicalAccounts.${name}.scopes match the scopes of the OAuth Server-to-Server credential in the Developer Console`
             : `check technicalAccounts.${name}.clientId and clientSecret against the OAuth Server-to-Server credential in the Developer Console`
           // IMS's error_description is never printed (docs/security.md): the status and the error code say enough.
-          return { account: name, kind: 'imsRefused', reason: `IMS refused the credential (HTTP ${response.status} ${answer.imsError as string}): ${fix}` }
+          return { ok: false, kind: 'imsRefused', reason: `IMS refused the credential (HTTP ${response.status} ${answer.imsError as string}): ${fix}` }
         }
-        return { account: name, kind: 'imsUnavailable', reason: `IMS did not issue a token (${answer.message}): check ims.tokenUrl and try again later` }
+        return { ok: false, kind: 'imsUnavailable', reason: `IMS did not issue a token (${answer.message}): check ims.tokenUrl and try again later` }
       }
-      token = answer.accessToken
-      expiresAt = answer.expiresAt
+      return { ok: true, token: answer.accessToken, expiresAt: answer.expiresAt }
     } finally {
       clearTimeout(timer)
     }
   } catch (err) {
-    return { account: name, kind: 'imsUnavailable', reason: `IMS could not be reached at ${config.ims.tokenUrl} (${describe(err)}): check ims.tokenUrl, the network path and ims.caFile` }
+    return { ok: false, kind: 'imsUnavailable', reason: `IMS could not be reached at ${config.ims.tokenUrl} (${describe(err)}): check ims.tokenUrl, the network path and ims.caFile` }
   }
-  const fingerprint = tokenFingerprint(token)
-  const expiresInSeconds = Math.max(0, Math.round((expiresAt - now()) / 1000))
-  const withToken = { account: name, fingerprint, expiresInSeconds }
+}
+
+/** Calls `instance` with the account's token: its build (`/r/test`), then the operator the token acts as. */
+async function checkOn (instance: CampaignInstanceConfig, account: string, { token, expiresAt }: { readonly token: string, readonly expiresAt: number }, campaign: CampaignClient, now: () => number): Promise<AccountResult> {
+  // `campaign:` alone is the instance named default: its keys and messages stay unqualified.
+  const single = instance.name === SINGLE_CAMPAIGN_NAME
+  const key = single ? 'campaign' : `campaigns.${instance.name}`
+  const who = single ? 'Campaign' : `Campaign instance ${instance.name}`
+  const withToken = { instance: instance.name, account, fingerprint: tokenFingerprint(token), expiresInSeconds: Math.max(0, Math.round((expiresAt - now()) / 1000)) }
   let build: string | undefined
   let operator: string | undefined
   try {
     const redir = await campaign.redir()
     build = attribute(redir.text, 'redir', 'build')
-    if (redir.status !== 200 || build === undefined) return { ...withToken, kind: 'campaignUnavailable', reason: `GET ${config.campaign.url}/r/test answered HTTP ${redir.status} without a build: is campaign.url the Campaign instance?` }
+    if (redir.status !== 200 || build === undefined) return { ...withToken, kind: 'campaignUnavailable', reason: `GET ${instance.url}/r/test answered HTTP ${redir.status} without a build: is ${key}.url the Campaign instance?` }
     const info = await campaign.getUserInfo(token)
     const infoText = info.text
     const fault = faultString(infoText)
@@ -145,22 +194,24 @@ async function checkAccount (account: TechnicalAccountConfig, config: Config, re
         ...withToken,
         build,
         kind: 'campaignRefused',
-        reason: `Campaign refused the technical account's token (HTTP ${info.status}: ${fault}): add the credential to the Campaign product profile in the Admin Console, and check that the instance accepts IMS technical accounts (Campaign v8.5+)`,
+        reason: `${who} refused the technical account's token (HTTP ${info.status}: ${fault}): add the credential to ${single ? 'the' : 'this instance\'s'} Campaign product profile in the Admin Console, and check that the instance accepts IMS technical accounts (Campaign v8.5+)`,
       }
     }
-    if (info.status !== 200) return { ...withToken, build, kind: 'campaignUnavailable', reason: `Campaign answered xtk:session#GetUserInfo with HTTP ${info.status} and no SOAP answer: try again later, or check campaign.url` }
+    if (info.status !== 200) return { ...withToken, build, kind: 'campaignUnavailable', reason: `${who} answered xtk:session#GetUserInfo with HTTP ${info.status} and no SOAP answer: try again later, or check ${key}.url` }
     /* c8 ignore next -- Campaign's GetUserInfo always names the operator */
     operator = attribute(infoText, 'userInfo', 'login') ?? '(not in the answer)'
   } catch (err) {
-    return { ...withToken, ...(build === undefined ? {} : { build }), kind: 'campaignUnavailable', reason: `Campaign could not be reached at ${config.campaign.url} (${describe(err)}): check campaign.url, the network path and campaign.caFile` }
+    return { ...withToken, ...(build === undefined ? {} : { build }), kind: 'campaignUnavailable', reason: `${who} could not be reached at ${instance.url} (${describe(err)}): check ${key}.url, the network path and ${key}.caFile` }
   }
   return { ...withToken, build, operator, kind: 'ok' }
 }
 
-function table (results: readonly AccountResult[]): string {
-  const rows = [['account', 'token', 'expires in', 'Campaign operator', 'build', 'result']]
+function table (results: readonly AccountResult[], several: boolean): string {
+  const instance = (cell: string): string[] => several ? [cell] : []
+  const rows = [[...instance('campaign'), 'account', 'token', 'expires in', 'Campaign operator', 'build', 'result']]
   for (const r of results) {
     rows.push([
+      ...instance(r.instance),
       r.account,
       r.fingerprint === undefined ? 'FAILED' : `ok (${r.fingerprint})`,
       r.expiresInSeconds === undefined ? '-' : duration(r.expiresInSeconds),

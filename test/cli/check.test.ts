@@ -189,3 +189,100 @@ t.test('invalid configuration, usage', async t => {
   t.equal(await main(['check', '--config', none], empty), 0, 'no account: nothing to check, exit 0')
   t.match(empty.out(), 'No technical account is configured', 'says so')
 })
+
+// Several Campaign instances (docs/configuration.md#several-campaign-instances): one row per
+// (instance, account) pair the configuration uses, each instance called with its own accounts.
+interface TwoInstances {
+  readonly ims: ImsSimulator
+  readonly marketing: CampaignSimulator
+  readonly messageCenter: CampaignSimulator
+  readonly dir: string
+}
+
+/** Two simulated instances, each accepting only its own technical account's IMS client. */
+async function twoInstances (t: Test): Promise<TwoInstances> {
+  const ims = await ImsSimulator.start({ clients: Object.values(ACCOUNTS) })
+  const sim = async (client: string, instanceName: string): Promise<CampaignSimulator> =>
+    await CampaignSimulator.start({ authority: ims.authority, imsMandatory: true, allowedImsClients: [client], instanceName })
+  const marketing = await sim('marketing-client', 'acme_mkt_prod1')
+  const messageCenter = await sim('events-client', 'acme_rt_prod1')
+  t.teardown(async () => { await Promise.all([ims.close(), marketing.close(), messageCenter.close()]) })
+  return { ims, marketing, messageCenter, dir: await tempDir(t) }
+}
+
+async function checkTwo (s: TwoInstances, rest: string): Promise<{ code: number, out: string }> {
+  const file = join(s.dir, 'proxy.yaml')
+  await writeFile(file, `
+campaigns:
+  marketing: { url: '${s.marketing.url}', timeoutSeconds: 5 }
+  messageCenter: { url: '${s.messageCenter.url}', timeoutSeconds: 5 }
+ims: { tokenUrl: '${s.ims.tokenUrl}', timeoutSeconds: 5 }
+technicalAccounts:
+  marketing: { clientId: marketing-client, clientSecret: marketing-secret, scopes: [AdobeID, openid, campaign_sdk] }
+  messageCenter: { clientId: events-client, clientSecret: events-secret, scopes: [AdobeID, openid, campaign_sdk] }
+${rest}
+`)
+  const io = captureIo()
+  const code = await main(['check', '--config', file], io)
+  return { code, out: io.out() + io.err() }
+}
+
+/** The IMS clients whose bearer a simulator received with xtk:session#GetUserInfo, in order. */
+function userInfoClients (sim: CampaignSimulator): string[] {
+  return sim.requests.filter(r => r.soapMethod === 'xtk:session#GetUserInfo').map(r => {
+    const bearer = /^Bearer (.+)$/.exec(String(r.headers.authorization))?.[1] as string
+    return (JSON.parse(Buffer.from(bearer.split('.')[1] as string, 'base64url').toString('utf8')) as { client_id: string }).client_id
+  })
+}
+
+t.test('several instances, an account per instance: one row per pair, each instance called with its own account, exit 0', async t => {
+  const s = await twoInstances(t)
+  const { code, out } = await checkTwo(s, `
+  spare: { clientId: marketing-client, clientSecret: marketing-secret, scopes: [AdobeID, openid, campaign_sdk] }
+integrations:
+  - { name: website-events, networks: [10.0.0.0/8], technicalAccount: { marketing: marketing, messageCenter: messageCenter } }
+  - { name: legacy-crm, mode: passthrough, networks: [10.1.0.0/16] }
+`)
+  t.equal(code, CHECK_EXIT.ok, 'exit 0')
+  t.match(out, `Campaign instances marketing ${s.marketing.url}, messageCenter ${s.messageCenter.url}`, 'the instances are named with their URLs')
+  t.match(out, /^campaign +account +token +expires in +Campaign operator +build +result$/m, 'the table gains a campaign column')
+  t.match(out, /^marketing +marketing +ok \([0-9a-f]{12}\) +23h59m +marketingclient@techacct\.adobe\.com +9372 +ok$/m, 'marketing with its account')
+  t.match(out, /^messageCenter +messageCenter +ok \([0-9a-f]{12}\) +23h59m +eventsclient@techacct\.adobe\.com +9372 +ok$/m, 'Message Center with its account')
+  t.match(out, /^marketing +spare +ok .* ok$/m, 'an account no integration uses is checked on the first instance (no defaultCampaign)')
+  t.equal(out.split('\n').filter(line => /^(marketing|messageCenter) +\S+ +ok \(/.test(line)).length, 3, 'three rows: no pair the configuration does not use')
+  t.same(userInfoClients(s.marketing), ['marketing-client', 'marketing-client'], 'marketing was called with the marketing client only (marketing, spare)')
+  t.same(userInfoClients(s.messageCenter), ['events-client'], 'Message Center with the events client only')
+  t.match(out, 'check: every technical account works on every instance it is used on', 'verdict')
+})
+
+t.test('several instances, an account used where its instance refuses it: exit 6 naming the instance', async t => {
+  const s = await twoInstances(t)
+  const { code, out } = await checkTwo(s, `
+defaultCampaign: messageCenter
+wsdl: { technicalAccount: messageCenter }
+integrations:
+  - { name: website-events, networks: [10.0.0.0/8], technicalAccount: marketing }
+`)
+  t.equal(code, CHECK_EXIT.campaignRefused, 'exit 6')
+  t.match(out, /^messageCenter +marketing +ok \([0-9a-f]{12}\) +23h59m +- +9372 +Campaign refused the token$/m, 'an account given as one name is checked on every instance: Message Center refuses marketing')
+  t.match(out, /^marketing +messageCenter +ok .* Campaign refused the token$/m, 'wsdl.technicalAccount too: marketing refuses it')
+  t.match(out, /^marketing +marketing +ok .* ok$/m, 'marketing accepts its own')
+  t.match(out, /^messageCenter +messageCenter +ok .* ok$/m, 'and Message Center its own')
+  t.match(out, /marketing on messageCenter: Campaign instance messageCenter refused the technical account's token \(HTTP 500: [^)]*\): add the credential to this instance's Campaign product profile/, 'the reason names the instance')
+  t.match(out, 'messageCenter on marketing: Campaign instance marketing refused', 'both refusals are named')
+  t.match(out, 'check: 2 of 4 instance and technical account pairs failed (exit 6)', 'verdict')
+  t.equal(s.ims.tokenRequests('marketing-client'), 1, 'one token request per account, whatever the number of instances it is checked on')
+  t.same(userInfoClients(s.messageCenter), ['marketing-client', 'events-client'], 'Message Center was called with both accounts')
+})
+
+t.test('several instances, one unreachable: exit 5 naming the instance and its keys', async t => {
+  const s = await twoInstances(t)
+  await s.messageCenter.close()
+  const { code, out } = await checkTwo(s, `
+integrations:
+  - { name: website-events, networks: [10.0.0.0/8], technicalAccount: { marketing: marketing, messageCenter: messageCenter } }
+`)
+  t.equal(code, CHECK_EXIT.campaignUnavailable, 'exit 5')
+  t.match(out, `messageCenter on messageCenter: Campaign instance messageCenter could not be reached at ${s.messageCenter.url} (ECONNREFUSED): check campaigns.messageCenter.url, the network path and campaigns.messageCenter.caFile`, 'names the instance and its keys')
+  t.match(out, /^marketing +marketing +ok .* ok$/m, 'the other instance is still checked')
+})
