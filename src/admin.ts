@@ -4,6 +4,7 @@
  * inventory.
  */
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify'
+import type { AccountUses } from './config/account-uses.js'
 import type { Inventory } from './observability/inventory.js'
 import type { ProxyMetrics } from './observability/metrics.js'
 
@@ -19,21 +20,33 @@ export interface AdminOptions {
   readonly inventory: Inventory
   /** True once shutdown started: readiness turns false before the proxy stops accepting. */
   readonly isShuttingDown: () => boolean
+  /** The accounts each Campaign instance is called with, under the configuration in force (it changes with a reload). */
+  readonly accountUses: () => AccountUses
 }
 
-export async function buildAdminApp ({ tokens, logger, metrics, inventory, isShuttingDown }: AdminOptions): Promise<FastifyInstance> {
+export async function buildAdminApp ({ tokens, logger, metrics, inventory, isShuttingDown, accountUses }: AdminOptions): Promise<FastifyInstance> {
   const admin = Fastify({ loggerInstance: logger.child({ listener: 'admin' }), logController: new LogController({ disableRequestLogging: true }) })
   admin.get('/livez', async () => ({ status: 'ok' }))
   admin.get('/readyz', async (_request, reply) => {
-    const accounts = tokens.status().map(s => ({
+    const status = tokens.status()
+    const uses = [...accountUses()]
+    const hasToken = new Map(status.map(s => [s.account, s.hasToken]))
+    const accounts = status.map(s => ({
       account: s.account,
       hasToken: s.hasToken,
       ...(s.expiresAt === undefined ? {} : { expiresAt: new Date(s.expiresAt).toISOString() }),
       ...(s.lastError === undefined ? {} : { lastError: s.lastError }),
+      // Without a token, the instances whose calls with this account cannot be served (docs/operations.md#readiness).
+      ...(s.hasToken ? {} : { neededBy: uses.filter(([, names]) => names.includes(s.account)).map(([campaign]) => campaign) }),
+    }))
+    const campaigns = uses.map(([campaign, names]) => ({
+      campaign,
+      ready: names.every(account => hasToken.get(account) === true),
+      accounts: names.map(account => ({ account, hasToken: hasToken.get(account) === true })),
     }))
     const shuttingDown = isShuttingDown()
     const isReady = !shuttingDown && tokens.isReady()
-    return reply.code(isReady ? 200 : 503).send({ status: isReady ? 'ready' : shuttingDown ? 'shutting down' : 'not ready', accounts })
+    return reply.code(isReady ? 200 : 503).send({ status: isReady ? 'ready' : shuttingDown ? 'shutting down' : 'not ready', accounts, campaigns })
   })
   admin.get('/metrics', async (_request, reply) => {
     return reply.type(metrics.registry.contentType).send(await metrics.text())

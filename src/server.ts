@@ -14,6 +14,7 @@ import type { FastifyInstance } from 'fastify'
 import type { DestinationStream, Logger } from 'pino'
 import { buildAdminApp } from './admin.js'
 import { buildApp, instanceListener, readSessionSecret, readTlsFiles } from './app.js'
+import { accountsByInstance } from './config/account-uses.js'
 import { ConfigError, loadConfig } from './config/load.js'
 import { SINGLE_CAMPAIGN_NAME } from './config/schema.js'
 import type { Config, ListenConfig } from './config/types.js'
@@ -87,7 +88,7 @@ export async function startServer (initial: Config, logger: Logger, hooks: Serve
   const inventory = new Inventory(config.integrations, hooks.now)
   const control: { current?: ProxyControl } = {}
   const app = await buildApp({ config, tokens, logger, metrics, inventory, control, ...(hooks.now === undefined ? {} : { now: hooks.now }), ...(sessionInfoTimeoutMs === undefined ? {} : { sessionInfoTimeoutMs }) })
-  const admin = await buildAdminApp({ tokens, logger, metrics, inventory, isShuttingDown: () => isShuttingDown })
+  const admin = await buildAdminApp({ tokens, logger, metrics, inventory, isShuttingDown: () => isShuttingDown, accountUses: () => accountsByInstance(config) })
   const listeners = [...config.campaigns.values()].flatMap(instance => instance.listen === undefined ? [] : [{ name: instance.name, listen: instance.listen, server: instanceListener(app, config, instance.name) }])
   const closeListeners = async (): Promise<void> => {
     await Promise.all(listeners.map(async ({ server }) => { await new Promise(resolve => server.close(resolve)) }))

@@ -35,6 +35,7 @@ t.test('IMS down at start, recovery, then failing refreshes', async t => {
   const detail = JSON.parse(notReady.text) as { status: string, accounts: { account: string, hasToken: boolean, lastError?: string }[] }
   t.equal(detail.status, 'not ready', 'says not ready')
   t.same(detail.accounts.map(a => [a.account, a.hasToken, typeof a.lastError]), [['marketing', false, 'string'], ['events', false, 'string']], 'and which accounts lack a token, with the last error')
+  t.same(JSON.parse(notReady.text).accounts.map((a: { neededBy: string[] }) => a.neededBy), [[], ['default']], 'and the instance needing each (`campaign:` alone is the instance default; marketing is used by none)')
 
   const pending = soapPost(s.soapRouter, CALL, {}, 'xtk:session#GetOption')
   await clock.advance(15_000)

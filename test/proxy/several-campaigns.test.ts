@@ -13,7 +13,7 @@ import type { Config } from '../../src/config/types.js'
 import { createLogger } from '../../src/observability/logger.js'
 import { startServer, type RunningServer } from '../../src/server.js'
 import { CampaignSimulator, type RecordedRequest } from '../../src/sim/campaign.js'
-import { ImsSimulator } from '../../src/sim/ims.js'
+import { ImsSimulator, type ImsClientRegistration } from '../../src/sim/ims.js'
 import { PROXY_FAULTS } from '../../src/soap/faults.js'
 import { rawExchange, send, soapPost, type HttpResult } from '../fixtures/http.js'
 import { ACCOUNTS } from '../fixtures/proxy-stack.js'
@@ -40,10 +40,12 @@ interface Stack {
 }
 
 /** Two Campaign simulators, each accepting only its own technical account's IMS client, behind one proxy. */
-async function startStack (t: Test, options: { readonly extra?: string, readonly tls?: boolean } = {}): Promise<Stack> {
+async function startStack (t: Test, options: { readonly extra?: string, readonly tls?: boolean, readonly imsRefuses?: 'events' } = {}): Promise<Stack> {
   const ims = await ImsSimulator.start({ clients: Object.values(ACCOUNTS) })
   const sim = async (client: string, instanceName: string): Promise<CampaignSimulator> =>
     await CampaignSimulator.start({ authority: ims.authority, strict: true, imsMandatory: true, allowedImsClients: [client], instanceName })
+  // IMS no longer accepting an account's secret (a rotation not carried over): that account gets no token.
+  if (options.imsRefuses !== undefined) ims.registerClient({ ...ACCOUNTS[options.imsRefuses] as ImsClientRegistration, secrets: ['rotated-away'] })
   const marketing = await sim(ACCOUNTS.marketing?.clientId as string, 'acme_mkt_prod1')
   const messageCenter = await sim(ACCOUNTS.events?.clientId as string, 'acme_rt_prod1')
   t.teardown(async () => { await Promise.all([ims.close(), marketing.close(), messageCenter.close()]) })
@@ -77,7 +79,9 @@ ${options.extra ?? ''}
   const sink = new Writable({ write (chunk: Buffer, _enc, done) { logs.push(chunk.toString('utf8')); done() } })
   const server = await startServer(config, createLogger('debug', sink))
   t.teardown(() => server.close())
-  await Promise.all([server.tokens.get('marketing'), server.tokens.get('events')])
+  const tokens = await Promise.allSettled([server.tokens.get('marketing'), server.tokens.get('events')])
+  const failed = tokens.flatMap((result, i) => result.status === 'rejected' ? [['marketing', 'events'][i]] : [])
+  if (failed.join() !== (options.imsRefuses ?? '')) throw new Error(`tokens missing: ${failed.join()}`)
   const own = (name: string): string => `${server.campaignListenerUrls.get(name) as string}${ROUTER}`
   return { marketing, messageCenter, server, config, yaml, logs, main: `${server.proxyUrl}${ROUTER}`, mkt: own('marketing'), mc: own('messageCenter') }
 }
@@ -199,4 +203,34 @@ defaultCampaign: marketing
 `
   const config = parseConfig(yaml, { source: 'test', env: {} })
   await t.rejects(startServer(config, createLogger('silent', new Writable({ write (_c, _e, done) { done() } }))), { code: 'EADDRINUSE' }, 'the port in use is the error')
+})
+
+interface Readiness {
+  status: string
+  accounts: Array<{ account: string, hasToken: boolean, neededBy?: string[] }>
+  campaigns: Array<{ campaign: string, ready: boolean, accounts: Array<{ account: string, hasToken: boolean }> }>
+}
+
+t.test('/readyz lists each instance with the accounts it uses, and names the instances an account without a token is needed by', async t => {
+  const ready = await startStack(t, { extra: 'wsdl: { technicalAccount: marketing }' })
+  const okAnswer = await send(`${ready.server.adminUrl}/readyz`)
+  t.equal(okAnswer.status, 200, 'every account has a token: ready')
+  t.same((JSON.parse(okAnswer.text) as Readiness).campaigns, [
+    { campaign: 'marketing', ready: true, accounts: [{ account: 'marketing', hasToken: true }] },
+    { campaign: 'messageCenter', ready: true, accounts: [{ account: 'marketing', hasToken: true }, { account: 'events', hasToken: true }] },
+  ], 'each instance with its accounts (wsdl.technicalAccount on every instance, the map\'s pairs)')
+
+  const s = await startStack(t, { imsRefuses: 'events' })
+  const answer = await send(`${s.server.adminUrl}/readyz`)
+  t.equal(answer.status, 503, 'IMS refusing one account: not ready')
+  const detail = JSON.parse(answer.text) as Readiness
+  t.same(detail.accounts.map(a => [a.account, a.hasToken, a.neededBy]), [['marketing', true, undefined], ['events', false, ['messageCenter']]], 'the account without a token names the instance that needs it')
+  t.same(detail.campaigns, [
+    { campaign: 'marketing', ready: true, accounts: [{ account: 'marketing', hasToken: true }] },
+    { campaign: 'messageCenter', ready: false, accounts: [{ account: 'events', hasToken: false }] },
+  ], 'the instance lacking a token is the one not ready')
+  const { session, security } = await logon(s.mkt, 'mc')
+  const served = await soapPost(s.mkt, getOption(session, security), {}, 'xtk:session#GetOption')
+  t.equal(served.status, 200, 'the instance whose account has a token is still served')
+  t.same(soapCalls(s.marketing).map(bearerClient), ['marketing-client'], 'with its account')
 })
