@@ -16,6 +16,8 @@ const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5
 const ADDED_LATENCY_BUCKETS = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1]
 
 export interface RequestObservation {
+  /** The Campaign instance (a configured name: the label stays bounded), undefined when none was selected. */
+  readonly campaign: string | undefined
   readonly integration: string | undefined
   readonly soapMethod: string | undefined
   readonly authPath: string
@@ -38,8 +40,8 @@ export interface TokenStatusSource {
 
 export class ProxyMetrics {
   readonly registry = new Registry()
-  readonly #requests: Counter<'integration' | 'soap_method' | 'auth_path' | 'status' | 'fault'>
-  readonly #upstreamDuration: Histogram<'integration'>
+  readonly #requests: Counter<'campaign' | 'integration' | 'soap_method' | 'auth_path' | 'status' | 'fault'>
+  readonly #upstreamDuration: Histogram<'campaign' | 'integration'>
   readonly #addedDuration: Histogram<'integration'>
   readonly #tokenRequests: Counter<'account' | 'result'>
   readonly #tokenFetchDuration: Histogram<'account'>
@@ -59,14 +61,14 @@ export class ProxyMetrics {
     if (options.defaultMetrics !== false) collectDefaultMetrics({ register: this.registry, prefix: METRIC_PREFIX })
     this.#requests = new Counter({
       name: `${METRIC_PREFIX}requests_total`,
-      help: 'Requests answered, by integration, SOAP method, how the caller was identified, HTTP status and proxy fault code ("" when Campaign answered).',
-      labelNames: ['integration', 'soap_method', 'auth_path', 'status', 'fault'],
+      help: 'Requests answered, by Campaign instance, integration, SOAP method, how the caller was identified, HTTP status and proxy fault code ("" when Campaign answered).',
+      labelNames: ['campaign', 'integration', 'soap_method', 'auth_path', 'status', 'fault'],
       registers,
     })
     this.#upstreamDuration = new Histogram({
       name: `${METRIC_PREFIX}upstream_duration_seconds`,
-      help: 'Time from sending a request to Campaign until its response headers arrived (replays included).',
-      labelNames: ['integration'],
+      help: 'Time from sending a request to a Campaign instance until its response headers arrived (replays included).',
+      labelNames: ['campaign', 'integration'],
       buckets: LATENCY_BUCKETS,
       registers,
     })
@@ -156,7 +158,9 @@ export class ProxyMetrics {
 
   request (o: RequestObservation): void {
     const integration = o.integration ?? UNKNOWN_INTEGRATION
+    const campaign = o.campaign ?? ''
     this.#requests.inc({
+      campaign,
       integration,
       soap_method: this.#methodLabel(o.soapMethod),
       auth_path: o.authPath,
@@ -164,7 +168,7 @@ export class ProxyMetrics {
       fault: o.fault ?? '',
     })
     if (o.upstreamSeconds !== undefined) {
-      this.#upstreamDuration.observe({ integration }, o.upstreamSeconds)
+      this.#upstreamDuration.observe({ campaign, integration }, o.upstreamSeconds)
       this.#addedDuration.observe({ integration }, Math.max(0, o.totalSeconds - o.upstreamSeconds))
     }
     if (o.authPath === 'passthrough') this.#passthrough.inc({ integration })

@@ -34,6 +34,7 @@ export function accounting (metrics: ProxyMetrics, inventory: Inventory, accessL
     const integration = integrationOf(context)
     const fault = faultCode(context.fault)
     metrics.request({
+      campaign: context.campaign,
       integration,
       soapMethod: context.soapMethod,
       authPath: context.authPath,
@@ -48,6 +49,7 @@ export function accounting (metrics: ProxyMetrics, inventory: Inventory, accessL
       method: request.method,
       path: pathOf(request.url),
       caller: context.caller,
+      campaign: context.campaign,
       integration,
       account: context.token?.account,
       tokenFingerprint: context.token?.fingerprint,

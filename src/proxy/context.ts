@@ -14,6 +14,8 @@ export interface ProxyContext {
   readonly caller: string
   readonly isPeerTrusted: boolean
   readonly startedAt: number
+  /** The Campaign instance the request is for (campaigns.ts `select`); undefined when none was selected (a refused path, 421). */
+  campaign: string | undefined
   integration: IntegrationConfig | undefined
   /** Login seen in a Logon or an inline login/password that no `ims` integration has. */
   login: string | undefined
@@ -43,6 +45,7 @@ export function newContext (peer: string, caller: string, isPeerTrusted: boolean
     caller,
     isPeerTrusted,
     startedAt,
+    campaign: undefined,
     integration: undefined,
     login: undefined,
     token: undefined,

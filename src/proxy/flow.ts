@@ -93,6 +93,7 @@ export function requestFlow (deps: FlowDependencies): (request: FastifyRequest, 
     if (path === undefined) throw new ProxyFault('badPath')
     const campaign = deps.campaigns.select(request.raw)
     if (campaign === undefined) throw new ProxyFault('misdirected')
+    context.campaign = campaign.name
     const method = request.method
     let read: ReadBody | undefined
     if (method === 'POST' && path === SOAP_ROUTER_PATH) {

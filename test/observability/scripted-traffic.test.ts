@@ -84,7 +84,8 @@ t.test('a scripted run: exact metrics, inventory, and no secret in any log line'
   t.equal((await post(getOption(forged), 'xtk:session#GetOption', '127.0.0.8')).status, 500, 'a forged proxy session is refused')
 
   const metrics = (await send(`${s.server.adminUrl}/metrics`)).text
-  const requests = (labels: Record<string, string>): number | undefined => sample(metrics, 'campaign_ims_proxy_requests_total', { fault: '', status: '200', ...labels })
+  // `campaign:` alone is the instance named default, the campaign label of every request here.
+  const requests = (labels: Record<string, string>): number | undefined => sample(metrics, 'campaign_ims_proxy_requests_total', { campaign: 'default', fault: '', status: '200', ...labels })
   t.same({
     wrongPassword: requests({ integration: 'nightly-etl', soap_method: 'xtk:session#Logon', auth_path: 'logon', status: '500', fault: 'XSV-350012' }),
     logon: requests({ integration: 'nightly-etl', soap_method: 'xtk:session#Logon', auth_path: 'logon' }),
@@ -104,10 +105,10 @@ t.test('a scripted run: exact metrics, inventory, and no secret in any log line'
     wrongPassword: 1, logon: 1, session: 3, inline: 1, logoff: 1, network: 3, wsdl: 1, crmLogon: 1, crmCall: 1, unknownLogon: 1, unknownCall: 1, anonymous: 1, clientBearer: 1, forged: 1,
   }, 'requests_total by integration, method, auth path, status and fault')
   t.same({
-    etlUpstream: sample(metrics, 'campaign_ims_proxy_upstream_duration_seconds_count', { integration: 'nightly-etl' }),
+    etlUpstream: sample(metrics, 'campaign_ims_proxy_upstream_duration_seconds_count', { campaign: 'default', integration: 'nightly-etl' }),
     etlAdded: sample(metrics, 'campaign_ims_proxy_added_duration_seconds_count', { integration: 'nightly-etl' }),
-    websiteUpstream: sample(metrics, 'campaign_ims_proxy_upstream_duration_seconds_count', { integration: 'website' }),
-    unknownUpstream: sample(metrics, 'campaign_ims_proxy_upstream_duration_seconds_count', { integration: '(unknown)' }),
+    websiteUpstream: sample(metrics, 'campaign_ims_proxy_upstream_duration_seconds_count', { campaign: 'default', integration: 'website' }),
+    unknownUpstream: sample(metrics, 'campaign_ims_proxy_upstream_duration_seconds_count', { campaign: 'default', integration: '(unknown)' }),
   }, { etlUpstream: 4, etlAdded: 4, websiteUpstream: 3, unknownUpstream: 5 }, 'latency histograms count forwarded requests only (a replay is one request)')
   t.same({
     marketingOk: sample(metrics, 'campaign_ims_proxy_token_requests_total', { account: 'marketing', result: 'ok' }),

@@ -12,9 +12,9 @@ const CRM: IntegrationConfig = { name: 'crm', mode: 'passthrough', login: 'crm',
 t.test('SOAP method labels are capped', async t => {
   const metrics = new ProxyMetrics({ tokens: { status: () => [{ account: 'a', expiresAt: undefined }] }, defaultMetrics: false })
   for (let i = 0; i < MAX_METHOD_LABELS + 5; i++) {
-    metrics.request({ integration: undefined, soapMethod: `x:y#M${i}`, authPath: 'passthrough', status: 200, fault: undefined, totalSeconds: 0.01, upstreamSeconds: 0.005 })
+    metrics.request({ campaign: 'default', integration: undefined, soapMethod: `x:y#M${i}`, authPath: 'passthrough', status: 200, fault: undefined, totalSeconds: 0.01, upstreamSeconds: 0.005 })
   }
-  metrics.request({ integration: undefined, soapMethod: 'x:y#M0', authPath: 'passthrough', status: 200, fault: undefined, totalSeconds: 0.01, upstreamSeconds: undefined })
+  metrics.request({ campaign: 'default', integration: undefined, soapMethod: 'x:y#M0', authPath: 'passthrough', status: 200, fault: undefined, totalSeconds: 0.01, upstreamSeconds: undefined })
   const text = await metrics.text()
   const series = text.split('\n').filter(l => l.startsWith('campaign_ims_proxy_requests_total{'))
   t.equal(series.length, MAX_METHOD_LABELS + 1, `${MAX_METHOD_LABELS} method labels, then one "other"`)

@@ -234,3 +234,27 @@ t.test('/readyz lists each instance with the accounts it uses, and names the ins
   t.equal(served.status, 200, 'the instance whose account has a token is still served')
   t.same(soapCalls(s.marketing).map(bearerClient), ['marketing-client'], 'with its account')
 })
+
+/** The access lines logged so far, parsed. */
+const accessLines = (s: Stack): Array<{ campaign?: string, integration?: string, account?: string, status: number }> =>
+  s.logs.filter(line => line.includes('"msg":"request"')).map(line => JSON.parse(line) as { campaign?: string, integration?: string, account?: string, status: number })
+
+t.test('the access line and the request metrics carry the instance', async t => {
+  const s = await startStack(t)
+  const { session, security } = await logon(s.mkt, 'mc')
+  t.equal((await soapPost(s.mc, getOption(session, security), {}, 'xtk:session#GetOption')).status, 200, 'a call on the Message Center listener')
+  t.equal((await soapPost(s.main, getOption(session, security), { host: 'campaign.example.com' }, 'xtk:session#GetOption')).status, 421, 'a call no instance is selected for')
+  // The access line is written when the answer has ended, which the client may see first.
+  for (let i = 0; i < 500 && accessLines(s).length < 3; i++) await new Promise(resolve => setImmediate(resolve))
+  t.same(accessLines(s).map(l => [l.campaign, l.integration, l.account, l.status]), [
+    ['marketing', 'website-events', undefined, 200],
+    ['messageCenter', 'website-events', 'events', 200],
+    [undefined, undefined, undefined, 421],
+  ], 'each line names its instance (none when none was selected)')
+  t.same(soapCalls(s.messageCenter).map(bearerClient), ['events-client'], 'the call the line names reached Message Center')
+  const metrics = (await send(`${s.server.adminUrl}/metrics`)).text
+  t.match(metrics, /^campaign_ims_proxy_requests_total\{campaign="marketing",integration="website-events",soap_method="xtk:session#Logon",auth_path="logon",status="200",fault=""\} 1$/m, 'requests_total by instance: the Logon on marketing')
+  t.match(metrics, /^campaign_ims_proxy_requests_total\{campaign="messageCenter",integration="website-events",soap_method="xtk:session#GetOption",auth_path="session",status="200",fault=""\} 1$/m, 'the call on Message Center')
+  t.match(metrics, /^campaign_ims_proxy_requests_total\{campaign="",[^}]*status="421",fault="PRX-000017"\} 1$/m, 'the misdirected call, without an instance')
+  t.match(metrics, /^campaign_ims_proxy_upstream_duration_seconds_count\{campaign="messageCenter",integration="website-events"\} 1$/m, 'Campaign\'s latency by instance')
+})
