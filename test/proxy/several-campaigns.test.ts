@@ -122,6 +122,9 @@ t.test('one integration, one account per instance: each instance gets its own be
 
   const redir = await send(`${s.server.campaignListenerUrls.get('messageCenter') as string}/r/test`)
   t.same([redir.status, s.messageCenter.requests.at(-1)?.url, s.marketing.requests.some(r => r.url === '/r/test')], [200, '/r/test', false], '/r/test goes to the listener\'s instance')
+  const ping = await send(`${s.server.campaignListenerUrls.get('messageCenter') as string}/nl/jsp/mcPing.jsp`)
+  const pinged = s.messageCenter.requests.at(-1)
+  t.same([ping.status === 0, pinged?.url, pinged?.headers.authorization], [false, '/nl/jsp/mcPing.jsp', undefined], 'Message Center\'s health page passes through to its instance, without a token')
 
   const started = JSON.parse(s.logs.find(line => line.includes('campaign-ims-proxy listening')) as string) as { campaigns: unknown }
   t.same(started.campaigns, [
