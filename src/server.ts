@@ -16,7 +16,6 @@ import { buildAdminApp } from './admin.js'
 import { buildApp, instanceListener, readSessionSecret, readTlsFiles } from './app.js'
 import { accountsByInstance } from './config/account-uses.js'
 import { ConfigError, loadConfig } from './config/load.js'
-import { SINGLE_CAMPAIGN_NAME } from './config/schema.js'
 import type { Config, ListenConfig } from './config/types.js'
 import { SwitchableTokens } from './ims/switchable.js'
 import { TokenProvider, type TokenProviderOptions } from './ims/token-provider.js'
@@ -27,11 +26,12 @@ import type { ProxyControl } from './proxy/plugin.js'
 
 /**
  * Changes of these keys need a restart: a reload keeps the running values
- * and says so. `campaign` stands for the Campaign instances of a
- * configuration that has `campaign:` alone (derived from it, so it changes
- * with it), `campaigns` and `defaultCampaign` for the others.
+ * and says so. So does a change of an instance's own listener
+ * (`campaigns.<name>.listen`, reported under that name); everything else
+ * about the Campaign instances (`campaign`, `campaigns`, `defaultCampaign`)
+ * is applied by a reload.
  */
-export const RESTART_ONLY_KEYS = ['listen', 'admin', 'campaign', 'campaigns', 'defaultCampaign'] as const
+export const RESTART_ONLY_KEYS = ['listen', 'admin'] as const
 /** Quiet time after the last file event before a watched configuration is re-read. */
 export const WATCH_DEBOUNCE_MS = 300
 
@@ -132,8 +132,8 @@ export async function startServer (initial: Config, logger: Logger, hooks: Serve
       return { ok: false, error }
     }
     const restartRequired = restartOnlyChanges(next, config)
-    if (restartRequired.length > 0) logger.warn({ keys: restartRequired }, 'configuration reload: these settings (listeners, Campaign instances: campaign, campaigns, defaultCampaign) change only with a restart; their running values are kept')
-    const applied: Config = { ...next, listen: config.listen, admin: config.admin, campaign: config.campaign, campaigns: config.campaigns, defaultCampaign: config.defaultCampaign }
+    if (restartRequired.length > 0) logger.warn({ keys: restartRequired }, 'configuration reload: these settings (listeners: listen, admin, an instance\'s own listen) change only with a restart; their running values are kept')
+    const applied: Config = { ...next, listen: config.listen, admin: config.admin, campaigns: withRunningListeners(next.campaigns, config.campaigns) }
     const tls = config.listen.tls
     if (tls !== undefined) {
       // Same paths, maybe new files (certificate rotation): read them again.
@@ -198,13 +198,23 @@ async function listenOn (server: NetServer, { host, port }: ListenConfig): Promi
   })
 }
 
-/** Which restart-only keys `next` changes from `running`, named as the file names them. */
+/** Which restart-only settings `next` changes from `running`, named as the file names them. */
 function restartOnlyChanges (next: Config, running: Config): string[] {
-  const single = (config: Config): boolean => config.campaigns.size === 1 && config.campaigns.get(SINGLE_CAMPAIGN_NAME)?.listen === undefined && config.defaultCampaign === SINGLE_CAMPAIGN_NAME
-  // `campaign` derives from `campaigns` (its default or first instance): one key is reported, the one the file uses.
-  const campaignsKey = single(next) && single(running) ? 'campaign' : 'campaigns'
-  return RESTART_ONLY_KEYS.filter(key => key !== 'campaign' && !isDeepStrictEqual(next[key], running[key]))
-    .map(key => key === 'campaigns' ? campaignsKey : key)
+  const changed: string[] = RESTART_ONLY_KEYS.filter(key => !isDeepStrictEqual(next[key], running[key]))
+  for (const name of new Set([...running.campaigns.keys(), ...next.campaigns.keys()])) {
+    if (!isDeepStrictEqual(next.campaigns.get(name)?.listen, running.campaigns.get(name)?.listen)) changed.push(`campaigns.${name}.listen`)
+  }
+  return changed
+}
+
+/**
+ * `next`'s instances with the listeners that are running: an instance's own
+ * listener opens and closes only with a restart, so a reloaded instance
+ * keeps the one it had (a new one has none until then: its `hosts` or
+ * `defaultCampaign` reach it on the main listener).
+ */
+function withRunningListeners (next: Config['campaigns'], running: Config['campaigns']): Config['campaigns'] {
+  return new Map([...next].map(([name, instance]) => [name, { ...instance, listen: running.get(name)?.listen }]))
 }
 
 /** Hex sha256 of a file's bytes, undefined when it cannot be read. */

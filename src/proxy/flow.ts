@@ -37,7 +37,7 @@ import type { ProxyMetrics } from '../observability/metrics.js'
 export interface FlowDependencies {
   readonly routing: () => Routing
   /** The Campaign instances, and which one a request is for. */
-  readonly campaigns: CampaignRoutes
+  readonly campaigns: () => CampaignRoutes
   /** `listen.publicUrl`: when set, the origin every WSDL names, whatever the request's Host. */
   readonly publicOrigin: string | undefined
   readonly tokens: TokenSource
@@ -91,7 +91,7 @@ export function requestFlow (deps: FlowDependencies): (request: FastifyRequest, 
     request.proxy = context
     const path = canonicalPathOf(request.url)
     if (path === undefined) throw new ProxyFault('badPath')
-    const campaign = deps.campaigns.select(request.raw)
+    const campaign = deps.campaigns().select(request.raw)
     if (campaign === undefined) throw new ProxyFault('misdirected')
     context.campaign = campaign.name
     const method = request.method

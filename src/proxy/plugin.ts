@@ -10,7 +10,7 @@
 import type { FastifyBaseLogger, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { PasswordChecker, type PasswordCheckSettings } from '../auth/password-check.js'
 import { CampaignClient, campaignPool } from '../campaign/client.js'
-import type { Config } from '../config/types.js'
+import type { CampaignInstanceConfig, Config } from '../config/types.js'
 import type { Inventory } from '../observability/inventory.js'
 import type { ProxyMetrics } from '../observability/metrics.js'
 import { SOAP_CONTENT_TYPE } from '../soap/envelope.js'
@@ -18,7 +18,7 @@ import { PROXY_FAULTS, proxyFaultBody } from '../soap/faults.js'
 import { accounting, CLIENT_CLOSED_REQUEST } from './accounting.js'
 import { Admission } from './admission.js'
 import { answerFor, UpstreamHealth } from './errors.js'
-import { CampaignRoutes, type CampaignUpstream } from './campaigns.js'
+import { CampaignRoutes, upstreamSettings, type CampaignUpstream } from './campaigns.js'
 import { requestFlow } from './flow.js'
 import { RejectionBudget } from './rejection-budget.js'
 import { rememberedSessions, routingOf } from './routing.js'
@@ -30,6 +30,13 @@ export type { ProxyContext } from './context.js'
 
 /** The methods forwarded (TRACE is not; CONNECT is refused by Node itself, without an upgrade listener). */
 const METHODS = ['DELETE', 'GET', 'HEAD', 'PATCH', 'POST', 'PUT', 'OPTIONS']
+
+/**
+ * How long the pools of an instance a reload changed or removed stay open
+ * for the requests that selected it before: longer than any Campaign call
+ * (timeoutSeconds) plus its queueing.
+ */
+export const RETIRED_POOL_GRACE_MS = 10 * 60 * 1000
 
 /** Replaces the configuration-derived state of a running proxy (reload). */
 export interface ProxyControl {
@@ -69,21 +76,24 @@ export async function proxyPlugin (app: FastifyInstance, options: ProxyPluginOpt
     },
     onGateChange: ({ running, queued }) => { metrics.passwordChecks(running, queued) },
   })
+  let reconfigureCampaigns: (config: Config) => void = () => {}
   options.control.current = {
     reconfigure: (config, sessionSecret) => {
       routing = routingOf(config, sessionSecret, remembered, now, routing)
       passwords.configure(passwordCheckSettings(config))
       inventory.configure(config.integrations)
+      reconfigureCampaigns(config)
     },
   }
-  // campaigns are not reloadable (server.ts RESTART_ONLY_KEYS): one pair of pools and one session info source per instance, from the start.
-  const campaigns = new CampaignRoutes(initial.campaigns, initial.defaultCampaign, (instance): CampaignUpstream => {
+  // One pair of pools and one session info source per instance; a reload rebuilds only the instances whose upstream settings changed.
+  const buildInstance = (instance: CampaignInstanceConfig, unidentifiedConnections: number): CampaignUpstream => {
     const upstream = campaignPool(instance)
     return {
       name: instance.name,
+      settings: upstreamSettings(instance, unidentifiedConnections),
       host: new URL(instance.url).host,
       upstream,
-      passthroughUpstream: campaignPool(instance, initial.limits.unidentifiedConnections),
+      passthroughUpstream: campaignPool(instance, unidentifiedConnections),
       sessionInfo: new SessionInfoSource({
         campaign: new CampaignClient(upstream, { timeoutMs: options.sessionInfoTimeoutMs ?? SESSION_INFO_TIMEOUT_MS }),
         tokens,
@@ -93,12 +103,29 @@ export async function proxyPlugin (app: FastifyInstance, options: ProxyPluginOpt
         now,
       }),
     }
-  })
-  app.addHook('onClose', async () => { await campaigns.close() })
+  }
+  let campaigns = new CampaignRoutes(initial.campaigns, initial.defaultCampaign, instance => buildInstance(instance, initial.limits.unidentifiedConnections))
+  /** Pools of instances a reload changed or removed: closed after RETIRED_POOL_GRACE_MS, or with the proxy. */
+  const retired = new Set<CampaignUpstream>()
+  const closeRetired = async (upstream: CampaignUpstream): Promise<void> => {
+    retired.delete(upstream)
+    // Never rejects: a pool that fails to close has nothing left to serve.
+    await Promise.allSettled([upstream.upstream.close(), upstream.passthroughUpstream.close()])
+  }
+  reconfigureCampaigns = config => {
+    campaigns = campaigns.rebuilt(config.campaigns, config.defaultCampaign,
+      instance => buildInstance(instance, config.limits.unidentifiedConnections),
+      instance => upstreamSettings(instance, config.limits.unidentifiedConnections),
+      unused => {
+        retired.add(unused)
+        setTimeout(closeRetired, RETIRED_POOL_GRACE_MS, unused).unref()
+      })
+  }
+  app.addHook('onClose', async () => { await Promise.all([campaigns.close(), ...[...retired].map(closeRetired)]) })
   const handle = requestFlow({
     routing: () => routing,
-    campaigns,
-    // listen is not reloadable (server.ts RESTART_ONLY_KEYS): fixed like campaigns.
+    campaigns: () => campaigns,
+    // listen is not reloadable (server.ts RESTART_ONLY_KEYS).
     publicOrigin: initial.listen.publicUrl,
     tokens,
     passwords,

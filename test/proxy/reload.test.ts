@@ -158,10 +158,20 @@ integrations:
 logging: { level: warn }
 `), { source: 'second', env: {} })
   const result = await server.reload(next)
-  t.same(result, { ok: true, restartRequired: ['campaign'], tokensRenewed: false }, 'a new Campaign URL needs a restart and is reported')
-  t.equal(server.config.campaign.url, s.campaign.url, 'the running Campaign URL is kept')
-  t.equal(server.config.logging.level, 'warn', 'the rest is applied')
-  t.equal((await send(`${server.proxyUrl}/nl/jsp/soaprouter.jsp`, { method: 'POST', headers: { 'content-type': 'text/xml' }, body: pushEvent })).status, 200, 'and traffic still reaches the running Campaign')
+  t.same(result, { ok: true, restartRequired: [], tokensRenewed: false }, 'a new Campaign URL is applied by the reload')
+  t.equal(server.config.campaign.url, 'http://127.0.0.1:1', 'the new Campaign URL is the running one')
+  t.equal(server.config.logging.level, 'warn', 'with the rest')
+  const post = async (): Promise<number> => (await send(`${server.proxyUrl}/nl/jsp/soaprouter.jsp`, { method: 'POST', headers: { 'content-type': 'text/xml' }, body: pushEvent })).status
+  t.equal(await post(), 502, 'traffic goes to the new URL (nothing listens there)')
+  t.same(await server.reload(config), { ok: true, restartRequired: [], tokensRenewed: false }, 'the first URL back')
+  t.equal(await post(), 200, 'and traffic reaches the first Campaign again')
+  const moved = parseConfig(yaml(s, `
+technicalAccounts:
+  marketing: { clientId: marketing-client, clientSecret: marketing-secret, scopes: [AdobeID] }
+integrations:
+  - { name: website, networks: [127.0.0.1/32], technicalAccount: marketing }
+`).replace(/listen: \{ host: 127\.0\.0\.1, port: 0 \}/, 'listen: { host: 127.0.0.1, port: 1 }'), { source: 'third', env: {} })
+  t.same(await server.reload(moved), { ok: true, restartRequired: ['listen'], tokensRenewed: false }, 'a new listen port needs a restart and is reported')
   const failed = await server.reload(async () => { throw new Error('disk on fire') })
   t.same(failed, { ok: false, error: 'the configuration could not be read: disk on fire' }, 'a configuration that cannot be read is refused')
   t.match(logged.join(''), /disk on fire/, 'and the refusal is logged at the new level')

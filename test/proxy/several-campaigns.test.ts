@@ -163,7 +163,7 @@ t.test('an instance the integration has no account for, an unknown Host, and hos
   t.same([onMc.status, soapCalls(s.messageCenter).map(bearerClient)], [200, ['events-client']], 'and its call reaches Message Center with the events account')
 })
 
-t.test('defaultCampaign takes the main listener\'s unmatched requests; campaigns are restart-only', async t => {
+t.test('defaultCampaign takes the main listener\'s unmatched requests; a reload applies new hosts, a new default and a removed instance', async t => {
   const s = await startStack(t, { extra: 'defaultCampaign: messageCenter' })
   const { session, security } = await logon(s.main, 'mc', { host: 'campaign.example.com' })
   const answer = await soapPost(s.main, getOption(session, security), { host: 'campaign.example.com' }, 'xtk:session#GetOption')
@@ -171,10 +171,26 @@ t.test('defaultCampaign takes the main listener\'s unmatched requests; campaigns
 
   t.same(await s.server.reload(s.config), { ok: true, restartRequired: [], tokensRenewed: false }, 'an unchanged configuration reloads')
   const changed = parseConfig(s.yaml.replace('hosts: [RT.Proxy.Internal]', 'hosts: [mc.proxy.internal]').replace('defaultCampaign: messageCenter', 'defaultCampaign: marketing'), { source: 'test', env: {} })
-  t.same(await s.server.reload(changed), { ok: true, restartRequired: ['campaigns', 'defaultCampaign'], tokensRenewed: false }, 'new hosts and another default: named, and kept for the restart')
-  t.ok(s.logs.some(line => line.includes('change only with a restart') && line.includes('"campaigns"')), 'the warning names the keys')
-  const still = await soapPost(s.main, getOption(session, security), { host: 'campaign.example.com' }, 'xtk:session#GetOption')
-  t.equal(still.status, 200, 'the running instances are kept')
+  t.same(await s.server.reload(changed), { ok: true, restartRequired: [], tokensRenewed: false }, 'new hosts and another default are applied by the reload')
+  s.marketing.clearRequests()
+  s.messageCenter.clearRequests()
+  const toDefault = await soapPost(s.main, getOption(session, security), { host: 'campaign.example.com' }, 'xtk:session#GetOption')
+  t.same([toDefault.status, soapCalls(s.marketing).map(bearerClient), soapCalls(s.messageCenter).length], [200, ['marketing-client'], 0], 'an unmatched Host now goes to the new default, marketing')
+  const byNewHost = await soapPost(s.main, getOption(session, security), { host: 'mc.proxy.internal' }, 'xtk:session#GetOption')
+  t.same([byNewHost.status, soapCalls(s.messageCenter).map(bearerClient)], [200, ['events-client']], 'the new host selects Message Center')
+  const onListener = await soapPost(s.mc, getOption(session, security), {}, 'xtk:session#GetOption')
+  t.equal(onListener.status, 200, 'Message Center\'s unchanged settings kept its pools: its listener still serves')
+
+  // Message Center removed (its listener stays open until a restart, and selects nothing), its listener reported.
+  const removed = parseConfig(s.yaml
+    .replace(/ {2}messageCenter:\n(?: {4}.*\n)+/, '')
+    .replace('technicalAccount: { marketing: marketing, messageCenter: events }', 'technicalAccount: { marketing: marketing }')
+    .replace('defaultCampaign: messageCenter', 'defaultCampaign: marketing'), { source: 'test', env: {} })
+  t.same(await s.server.reload(removed), { ok: true, restartRequired: ['campaigns.messageCenter.listen'], tokensRenewed: false }, 'removing an instance with its own listener: the listener is named for the restart')
+  const before = s.messageCenter.requests.length
+  const gone = await soapPost(s.mc, getOption(session, security), {}, 'xtk:session#GetOption')
+  t.same([gone.status, s.messageCenter.requests.length], [PROXY_FAULTS.misdirected.status, before], 'its listener selects no instance any more: 421, nothing forwarded')
+  t.ok(s.logs.some(line => line.includes('change only with a restart') && line.includes('campaigns.messageCenter.listen')), 'the warning names it')
 })
 
 t.test('the instances\' listeners serve the main listener\'s TLS, re-read on reload, and close with the proxy', async t => {
