@@ -21,6 +21,8 @@ export interface InventoryCall {
   /** Login presented in a Logon or a login/password session token, when any. */
   readonly login: string | undefined
   readonly soapMethod: string | undefined
+  /** The Campaign instance the call was for (a configured name), when one was selected. */
+  readonly campaign: string | undefined
   readonly authPath: string
   readonly fault: string | undefined
   readonly status: number
@@ -30,6 +32,7 @@ interface Tally {
   calls: number
   lastSeen: number | undefined
   readonly methods: Map<string, number>
+  readonly campaigns: Map<string, number>
   readonly authPaths: Map<string, number>
   readonly faults: Map<string, number>
   readonly statuses: Map<string, number>
@@ -39,6 +42,8 @@ export interface InventoryEntry {
   readonly calls: number
   readonly lastSeen: string | null
   readonly methods: Record<string, number>
+  /** Calls per Campaign instance. */
+  readonly campaigns: Record<string, number>
   readonly authPaths: Record<string, number>
   readonly faults: Record<string, number>
   readonly statuses: Record<string, number>
@@ -51,7 +56,7 @@ export interface InventoryReport {
 }
 
 function emptyTally (): Tally {
-  return { calls: 0, lastSeen: undefined, methods: new Map(), authPaths: new Map(), faults: new Map(), statuses: new Map() }
+  return { calls: 0, lastSeen: undefined, methods: new Map(), campaigns: new Map(), authPaths: new Map(), faults: new Map(), statuses: new Map() }
 }
 
 function bump (map: Map<string, number>, key: string, cap = Number.POSITIVE_INFINITY): void {
@@ -93,6 +98,8 @@ export class Inventory {
     tally.calls += 1
     tally.lastSeen = this.#now()
     if (call.soapMethod !== undefined) bump(tally.methods, call.soapMethod, MAX_METHODS_PER_ENTRY)
+    // Instance names come from the configuration: bounded like the methods all the same.
+    if (call.campaign !== undefined) bump(tally.campaigns, call.campaign, MAX_METHODS_PER_ENTRY)
     bump(tally.authPaths, call.authPath)
     if (call.fault !== undefined) bump(tally.faults, call.fault)
     bump(tally.statuses, String(call.status))
@@ -118,6 +125,7 @@ function entryOf (tally: Tally): InventoryEntry {
     calls: tally.calls,
     lastSeen: tally.lastSeen === undefined ? null : new Date(tally.lastSeen).toISOString(),
     methods: Object.fromEntries(tally.methods),
+    campaigns: Object.fromEntries(tally.campaigns),
     authPaths: Object.fromEntries(tally.authPaths),
     faults: Object.fromEntries(tally.faults),
     statuses: Object.fromEntries(tally.statuses),

@@ -27,16 +27,17 @@ t.test('SOAP method labels are capped', async t => {
 t.test('the inventory bounds unknown callers and methods, and lists silent integrations', async t => {
   let now = Date.parse('2026-11-24T10:00:00Z')
   const inventory = new Inventory([CRM], () => now)
-  t.same(inventory.report().integrations, [{ name: 'crm', mode: 'passthrough', technicalAccount: null, calls: 0, lastSeen: null, methods: {}, authPaths: {}, faults: {}, statuses: {} }], 'an integration without calls is listed with none')
+  t.same(inventory.report().integrations, [{ name: 'crm', mode: 'passthrough', technicalAccount: null, calls: 0, lastSeen: null, methods: {}, campaigns: {}, authPaths: {}, faults: {}, statuses: {} }], 'an integration without calls is listed with none')
   for (let i = 0; i < MAX_METHODS_PER_ENTRY + 3; i++) {
-    inventory.record({ integration: CRM, caller: '10.0.0.1', login: 'crm', soapMethod: `x:y#M${i}`, authPath: 'passthrough', fault: undefined, status: 200 })
+    inventory.record({ integration: CRM, caller: '10.0.0.1', login: 'crm', soapMethod: `x:y#M${i}`, campaign: 'default', authPath: 'passthrough', fault: undefined, status: 200 })
   }
   const crm = inventory.report().integrations[0]
   t.equal(Object.keys(crm?.methods ?? {}).length, MAX_METHODS_PER_ENTRY + 1, 'methods per entry are capped')
   t.equal(crm?.methods.other, 3, 'the rest under other')
+  t.same(crm?.campaigns, { default: MAX_METHODS_PER_ENTRY + 3 }, 'calls are counted per Campaign instance')
   for (let i = 0; i < MAX_UNKNOWN_CALLERS + 10; i++) {
     now += 1
-    inventory.record({ integration: undefined, caller: `10.1.${i >> 8}.${i & 255}`, login: undefined, soapMethod: undefined, authPath: 'anonymous', fault: undefined, status: 200 })
+    inventory.record({ integration: undefined, caller: `10.1.${i >> 8}.${i & 255}`, login: undefined, soapMethod: undefined, campaign: undefined, authPath: 'anonymous', fault: undefined, status: 200 })
   }
   const unknown = inventory.report().unknownCallers
   t.equal(unknown.length, MAX_UNKNOWN_CALLERS, 'unknown callers are capped')

@@ -131,8 +131,10 @@ t.test('one integration, one account per instance: each instance gets its own be
     { name: 'marketing', url: s.marketing.url, listener: s.server.campaignListenerUrls.get('marketing'), hosts: ['mkt.proxy.internal'], isDefault: false },
     { name: 'messageCenter', url: s.messageCenter.url, listener: s.server.campaignListenerUrls.get('messageCenter'), hosts: ['rt.proxy.internal'], isDefault: false },
   ], 'the startup line lists each instance and its listener')
-  const inventory = JSON.parse((await send(`${s.server.adminUrl}/integrations`)).text) as { integrations: Array<{ name: string, technicalAccount: unknown }> }
-  t.same(inventory.integrations.find(i => i.name === 'website-events')?.technicalAccount, { marketing: 'marketing', messageCenter: 'events' }, 'the inventory shows the account map')
+  const inventory = JSON.parse((await send(`${s.server.adminUrl}/integrations`)).text) as { integrations: Array<{ name: string, technicalAccount: unknown, campaigns: Record<string, number> }> }
+  const events = inventory.integrations.find(i => i.name === 'website-events')
+  t.same(events?.technicalAccount, { marketing: 'marketing', messageCenter: 'events' }, 'the inventory shows the account map')
+  t.same(events?.campaigns, { marketing: 2, messageCenter: 1 }, 'and the integration\'s calls per instance (the Logon and a call on marketing, a call on Message Center)')
 })
 
 t.test('an instance the integration has no account for, an unknown Host, and hosts on the main listener', async t => {
