@@ -122,6 +122,9 @@ t.test('one integration, one account per instance: each instance gets its own be
 
   const redir = await send(`${s.server.campaignListenerUrls.get('messageCenter') as string}/r/test`)
   t.same([redir.status, s.messageCenter.requests.at(-1)?.url, s.marketing.requests.some(r => r.url === '/r/test')], [200, '/r/test', false], '/r/test goes to the listener\'s instance')
+  const mcListener = s.server.campaignListenerUrls.get('messageCenter') as string
+  const wsdl = await send(`${mcListener}/nl/jsp/schemawsdl.jsp?schema=nms:rtEvent`, { headers: { 'x-session-token': session, 'x-security-token': security } })
+  t.same([wsdl.status, wsdl.text.includes(`location="${mcListener}/nl/jsp/soaprouter.jsp"`), wsdl.text.includes(new URL(s.messageCenter.url).host)], [200, true, false], 'a WSDL fetched through the Message Center listener names that listener, never the instance')
   const ping = await send(`${s.server.campaignListenerUrls.get('messageCenter') as string}/nl/jsp/mcPing.jsp`)
   const pinged = s.messageCenter.requests.at(-1)
   t.same([ping.status === 0, pinged?.url, pinged?.headers.authorization], [false, '/nl/jsp/mcPing.jsp', undefined], 'Message Center\'s health page passes through to its instance, without a token')
@@ -134,7 +137,7 @@ t.test('one integration, one account per instance: each instance gets its own be
   const inventory = JSON.parse((await send(`${s.server.adminUrl}/integrations`)).text) as { integrations: Array<{ name: string, technicalAccount: unknown, campaigns: Record<string, number> }> }
   const events = inventory.integrations.find(i => i.name === 'website-events')
   t.same(events?.technicalAccount, { marketing: 'marketing', messageCenter: 'events' }, 'the inventory shows the account map')
-  t.same(events?.campaigns, { marketing: 2, messageCenter: 1 }, 'and the integration\'s calls per instance (the Logon and a call on marketing, a call on Message Center)')
+  t.same(events?.campaigns, { marketing: 2, messageCenter: 2 }, 'and the integration\'s calls per instance (the Logon and a call on marketing; a call and the WSDL on Message Center)')
 })
 
 t.test('an instance the integration has no account for, an unknown Host, and hosts on the main listener', async t => {
