@@ -76,7 +76,6 @@ export async function proxyPlugin (app: FastifyInstance, options: ProxyPluginOpt
     },
     onGateChange: ({ running, queued }) => { metrics.passwordChecks(running, queued) },
   })
-  let reconfigureCampaigns: (config: Config) => void = () => {}
   options.control.current = {
     reconfigure: (config, sessionSecret) => {
       routing = routingOf(config, sessionSecret, remembered, now, routing)
@@ -112,7 +111,7 @@ export async function proxyPlugin (app: FastifyInstance, options: ProxyPluginOpt
     // Never rejects: a pool that fails to close has nothing left to serve.
     await Promise.allSettled([upstream.upstream.close(), upstream.passthroughUpstream.close()])
   }
-  reconfigureCampaigns = config => {
+  const reconfigureCampaigns = (config: Config): void => {
     campaigns = campaigns.rebuilt(config.campaigns, config.defaultCampaign,
       instance => buildInstance(instance, config.limits.unidentifiedConnections),
       instance => upstreamSettings(instance, config.limits.unidentifiedConnections),
