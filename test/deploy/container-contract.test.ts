@@ -109,6 +109,7 @@ t.test('the runtime stage: production dependencies only, non-root, read-only, de
     ADMIN_HOST: '127.0.0.1',
     ADMIN_PORT: String(adminPort),
     NODE_ENV: 'production',
+    MALLOC_MMAP_THRESHOLD_: '131072',
   }
   // Exactly that environment: `env -i` (which execs node, so signals reach it) also drops the
   // NODE_OPTIONS tap's coverage adds to every process spawned, which would load its hooks from this checkout.
