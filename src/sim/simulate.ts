@@ -1,7 +1,7 @@
 /**
- * `campaign-ims-proxy simulate`: both simulators in one process, configured
- * from flags and/or a YAML file, for users rehearsing a migration and for
- * the compose file.
+ * `campaign-ims-proxy simulate`: the IMS simulator and one or several
+ * Campaign simulators in one process, configured from flags and/or a YAML
+ * file, for users rehearsing a migration and for the compose file.
  */
 import { readFile } from 'node:fs/promises'
 import { parseArgs } from 'node:util'
@@ -20,18 +20,34 @@ export const SIMULATE_DEFAULTS = {
   client: { clientId: 'demo-client-id', secret: 'demo-client-secret' },
 } as const
 
+export interface SimulatedCampaignSettings {
+  readonly port: number
+  readonly imsMandatory: boolean
+  readonly allowUserPassword: boolean
+  readonly strict: boolean
+  readonly faultStatus: 200 | 500
+  readonly operators: readonly CampaignOperator[]
+  /** The IMS clients whose tokens this instance accepts (its product profile); default every client. */
+  readonly allowedClients?: readonly string[]
+}
+
+/** One of several named Campaign instances; its name is also its `instanceName` (in `/r/test`). */
+export interface SimulatedCampaign extends SimulatedCampaignSettings {
+  readonly name: string
+}
+
 export interface SimulateConfig {
   readonly host: string
   readonly ims: { readonly port: number, readonly expiresInSeconds: number, readonly clients: readonly ImsClientRegistration[] }
-  readonly campaign: {
-    readonly port: number
-    readonly imsMandatory: boolean
-    readonly allowUserPassword: boolean
-    readonly strict: boolean
-    readonly faultStatus: 200 | 500
-    readonly operators: readonly CampaignOperator[]
-  }
+  /** The single instance; with `campaigns`, the settings every instance starts from (its port unused). */
+  readonly campaign: SimulatedCampaignSettings
+  /** Several named instances instead of the single one. */
+  readonly campaigns?: readonly SimulatedCampaign[]
 }
+
+/** The name of the single instance in `RunningSimulators.campaigns`. */
+export const SINGLE_CAMPAIGN_NAME = 'default'
+const INSTANCE_NAME = /^[A-Za-z][A-Za-z0-9_-]{0,63}$/
 
 export const SIMULATE_USAGE = `Usage: campaign-ims-proxy simulate [options]
 
@@ -39,10 +55,14 @@ Runs the Adobe IMS and Adobe Campaign simulators until SIGINT/SIGTERM.
 
 Options (flags override the file):
   --config FILE              YAML file (keys: host, ims.{port,expiresInSeconds,clients},
-                             campaign.{port,imsMandatory,allowUserPassword,strict,faultStatus,operators})
-  --host ADDRESS             listen address of both (default ${SIMULATE_DEFAULTS.host})
+                             campaign.{port,imsMandatory,allowUserPassword,strict,faultStatus,operators},
+                             campaigns.<name>.{port,allowedClients, and the keys of campaign})
+  --host ADDRESS             listen address of all (default ${SIMULATE_DEFAULTS.host})
   --ims-port PORT            IMS port (default ${SIMULATE_DEFAULTS.imsPort}; 0 picks a free port)
-  --campaign-port PORT       Campaign port (default ${SIMULATE_DEFAULTS.campaignPort})
+  --campaign-port PORT       Campaign port of the single instance (default ${SIMULATE_DEFAULTS.campaignPort})
+  --campaign NAME:PORT[:CLIENT,...]
+                             a named Campaign instance instead (repeatable), accepting
+                             only the listed IMS clients' tokens (default: every client)
   --expires-in SECONDS       lifetime of issued IMS tokens (default ${DEFAULT_IMS_EXPIRES_IN_SECONDS})
   --client ID:SECRET         register an IMS client (repeatable; all default scopes allowed)
   --no-ims-mandatory         let technical operators log on natively (default: refused, as Campaign v8.6)
@@ -64,6 +84,7 @@ export async function simulateConfig (args: readonly string[]): Promise<Simulate
         host: { type: 'string' },
         'ims-port': { type: 'string' },
         'campaign-port': { type: 'string' },
+        campaign: { type: 'string', multiple: true },
         'expires-in': { type: 'string' },
         client: { type: 'string', multiple: true },
         'no-ims-mandatory': { type: 'boolean' },
@@ -95,64 +116,143 @@ export async function simulateConfig (args: readonly string[]): Promise<Simulate
     if (colon <= 0 || colon === spec.length - 1) problems.push(`--client ${spec}: expected ID:SECRET`)
     return { clientId: spec.slice(0, colon), secrets: [spec.slice(colon + 1)], scopes: [...SIMULATE_DEFAULTS.scopes] }
   })
+  const host = string(problems, 'host', flags.host ?? file.host ?? SIMULATE_DEFAULTS.host)
+  const imsPort = port('ims.port', flags['ims-port'], ims.port, SIMULATE_DEFAULTS.imsPort)
+  const expiresInSeconds = integer(problems, 'ims.expiresInSeconds', flags['expires-in'] ?? ims.expiresInSeconds ?? DEFAULT_IMS_EXPIRES_IN_SECONDS, 1, 366 * 86_400)
+  let clients = [...fileClients(problems, ims.clients), ...flagClients]
+  if (clients.length === 0) clients = [{ clientId: SIMULATE_DEFAULTS.client.clientId, secrets: [SIMULATE_DEFAULTS.client.secret], scopes: [...SIMULATE_DEFAULTS.scopes] }]
+  const campaignSwitches = (path: string, from: Record<string, unknown>, base: SimulatedCampaignSettings | undefined): Omit<SimulatedCampaignSettings, 'port'> => ({
+    imsMandatory: flags['no-ims-mandatory'] === true ? false : boolean(problems, `${path}.imsMandatory`, from.imsMandatory ?? base?.imsMandatory ?? true),
+    allowUserPassword: flags['no-allow-user-password'] === true ? false : boolean(problems, `${path}.allowUserPassword`, from.allowUserPassword ?? base?.allowUserPassword ?? true),
+    strict: flags.strict === true ? true : boolean(problems, `${path}.strict`, from.strict ?? base?.strict ?? false),
+    faultStatus: faultStatus(problems, `${path}.faultStatus`, flags['fault-status'] ?? from.faultStatus ?? base?.faultStatus ?? 500),
+    operators: from.operators === undefined ? base?.operators ?? DEFAULT_OPERATORS : fileOperators(problems, `${path}.operators`, from.operators),
+  })
+  const single: SimulatedCampaignSettings = {
+    port: port('campaign.port', flags['campaign-port'], campaign.port, SIMULATE_DEFAULTS.campaignPort),
+    ...campaignSwitches('campaign', campaign, undefined),
+  }
+  const flagCampaigns = (flags.campaign ?? []).map(spec => flagCampaign(problems, spec))
+  const named = namedCampaigns(problems, file.campaigns, single, flagCampaigns, campaignSwitches)
+  if (named.length > 0 && (flags['campaign-port'] !== undefined || campaign.port !== undefined)) {
+    problems.push('campaign.port: a single instance\'s port; with several instances, give each its own port (campaigns.<name>.port, --campaign NAME:PORT)')
+  }
+  const registered = new Set(clients.map(c => c.clientId))
+  for (const instance of named) {
+    for (const client of instance.allowedClients ?? []) {
+      if (!registered.has(client)) problems.push(`campaigns.${instance.name}.allowedClients: '${client}' is not a registered IMS client`)
+    }
+  }
   const config: SimulateConfig = {
-    host: string(problems, 'host', flags.host ?? file.host ?? SIMULATE_DEFAULTS.host),
-    ims: {
-      port: port('ims.port', flags['ims-port'], ims.port, SIMULATE_DEFAULTS.imsPort),
-      expiresInSeconds: integer(problems, 'ims.expiresInSeconds', flags['expires-in'] ?? ims.expiresInSeconds ?? DEFAULT_IMS_EXPIRES_IN_SECONDS, 1, 366 * 86_400),
-      clients: [...fileClients(problems, ims.clients), ...flagClients],
-    },
-    campaign: {
-      port: port('campaign.port', flags['campaign-port'], campaign.port, SIMULATE_DEFAULTS.campaignPort),
-      imsMandatory: flags['no-ims-mandatory'] === true ? false : boolean(problems, 'campaign.imsMandatory', campaign.imsMandatory ?? true),
-      allowUserPassword: flags['no-allow-user-password'] === true ? false : boolean(problems, 'campaign.allowUserPassword', campaign.allowUserPassword ?? true),
-      strict: flags.strict === true ? true : boolean(problems, 'campaign.strict', campaign.strict ?? false),
-      faultStatus: faultStatus(problems, flags['fault-status'] ?? campaign.faultStatus ?? 500),
-      operators: campaign.operators === undefined ? DEFAULT_OPERATORS : fileOperators(problems, campaign.operators),
-    },
+    host,
+    ims: { port: imsPort, expiresInSeconds, clients },
+    campaign: single,
+    ...(named.length > 0 ? { campaigns: named } : {}),
   }
   if (problems.length > 0) throw new UsageError(`invalid simulator configuration:\n  ${problems.join('\n  ')}`)
-  if (config.ims.clients.length === 0) {
-    return { ...config, ims: { ...config.ims, clients: [{ clientId: SIMULATE_DEFAULTS.client.clientId, secrets: [SIMULATE_DEFAULTS.client.secret], scopes: [...SIMULATE_DEFAULTS.scopes] }] } }
-  }
   return config
+}
+
+interface FlagCampaign { readonly name: string, readonly port: number, readonly allowedClients?: readonly string[] }
+
+/** `--campaign NAME:PORT[:CLIENT,...]`. */
+function flagCampaign (problems: string[], spec: string): FlagCampaign {
+  const [name = '', portText, clientList, ...rest] = spec.split(':')
+  const clients = clientList?.split(',') ?? []
+  if (!INSTANCE_NAME.test(name) || portText === undefined || rest.length > 0 || clients.some(c => c === '')) {
+    problems.push(`--campaign ${spec}: expected NAME:PORT or NAME:PORT:CLIENT,CLIENT (a name of letters, digits, _ and -, starting with a letter)`)
+  }
+  return {
+    name,
+    port: integer(problems, `--campaign ${spec}: the port`, portText, 0, 65_535),
+    ...(clientList === undefined ? {} : { allowedClients: clients }),
+  }
+}
+
+type Switches = (path: string, from: Record<string, unknown>, base: SimulatedCampaignSettings) => Omit<SimulatedCampaignSettings, 'port'>
+
+/** `campaigns:` of the file, in its order, then the instances only flags name; a flag overrides a file instance's port and clients. */
+function namedCampaigns (problems: string[], value: unknown, base: SimulatedCampaignSettings, flags: readonly FlagCampaign[], switches: Switches): SimulatedCampaign[] {
+  let entries: [string, unknown][] = []
+  if (value !== undefined) {
+    if (isRecord(value)) entries = Object.entries(value)
+    else problems.push('campaigns: must be a mapping of instance name to settings')
+  }
+  const names = new Set(entries.map(([name]) => name))
+  for (const flag of flags) {
+    if (names.has(flag.name)) continue
+    names.add(flag.name)
+    entries.push([flag.name, {}])
+  }
+  return entries.map(([name, entry]) => {
+    const path = `campaigns.${name}`
+    if (!INSTANCE_NAME.test(name)) problems.push(`${path}: an instance name starts with a letter and holds at most 64 letters, digits, _ and -`)
+    const settings = isRecord(entry) ? entry : {}
+    if (!isRecord(entry)) problems.push(`${path}: must be a mapping`)
+    const flag = flags.find(f => f.name === name)
+    if (flag === undefined && settings.port === undefined) problems.push(`${path}.port: required`)
+    const allowed = flag?.allowedClients ?? (settings.allowedClients === undefined ? undefined : stringList(problems, `${path}.allowedClients`, settings.allowedClients))
+    return {
+      name,
+      port: flag?.port ?? integer(problems, `${path}.port`, settings.port ?? 0, 0, 65_535),
+      ...switches(path, settings, base),
+      ...(allowed === undefined ? {} : { allowedClients: allowed }),
+    }
+  })
 }
 
 export interface RunningSimulators {
   readonly ims: ImsSimulator
+  /** The single instance, or the first of several. */
   readonly campaign: CampaignSimulator
+  /** Every instance by name (the single one is `default`). */
+  readonly campaigns: ReadonlyMap<string, CampaignSimulator>
   close (): Promise<void>
 }
 
-/** Starts both simulators sharing one token authority. */
+/** Starts the IMS simulator and every Campaign instance, sharing one token authority. */
 export async function startSimulators (config: SimulateConfig): Promise<RunningSimulators> {
   const authority = new TokenAuthority()
   const ims = await ImsSimulator.start({ host: config.host, port: config.ims.port, clients: config.ims.clients, expiresInSeconds: config.ims.expiresInSeconds, authority })
-  let campaign: CampaignSimulator
+  const campaigns = new Map<string, CampaignSimulator>()
+  const close = async (): Promise<void> => { await Promise.all([ims.close(), ...[...campaigns.values()].map(c => c.close())]) }
   try {
-    campaign = await CampaignSimulator.start({ host: config.host, authority, ...config.campaign })
+    if (config.campaigns === undefined) {
+      campaigns.set(SINGLE_CAMPAIGN_NAME, await CampaignSimulator.start({ host: config.host, authority, ...config.campaign }))
+    } else {
+      for (const { name, allowedClients, ...settings } of config.campaigns) {
+        campaigns.set(name, await CampaignSimulator.start({
+          host: config.host, authority, instanceName: name, ...settings, ...(allowedClients === undefined ? {} : { allowedImsClients: allowedClients }),
+        }))
+      }
+    }
   } catch (err) {
-    await ims.close()
+    await close()
     throw err
   }
-  return { ims, campaign, close: async () => { await Promise.all([ims.close(), campaign.close()]) } }
+  return { ims, campaign: [...campaigns.values()][0] as CampaignSimulator, campaigns, close }
 }
 
 /** What `simulate` prints once listening: where to point a proxy or a client. */
 export function describeSimulators (config: SimulateConfig, running: RunningSimulators): string {
-  const switches = [
-    `imsMandatory=${config.campaign.imsMandatory}`,
-    `allowUserPassword=${config.campaign.allowUserPassword}`,
-    `strict=${config.campaign.strict}`,
-    `faultStatus=${config.campaign.faultStatus}`,
-  ].join(' ')
   const clients = config.ims.clients.map(c => `    ${c.clientId}  secrets: ${c.secrets.join(', ')}  scopes: ${c.scopes.join(',')}`).join('\n')
-  const operators = config.campaign.operators
+  const ims = `IMS simulator       ${running.ims.tokenUrl}  (tokens expire in ${config.ims.expiresInSeconds} s)\n  clients:\n${clients}\n`
+  if (config.campaigns === undefined) return ims + describeCampaign('Campaign simulator  ', running.campaign.url, config.campaign)
+  return ims + config.campaigns.map(instance =>
+    describeCampaign(`Campaign simulator ${instance.name}  `, (running.campaigns.get(instance.name) as CampaignSimulator).url, instance)).join('')
+}
+
+function describeCampaign (title: string, url: string, settings: SimulatedCampaignSettings): string {
+  const switches = [
+    `imsMandatory=${settings.imsMandatory}`,
+    `allowUserPassword=${settings.allowUserPassword}`,
+    `strict=${settings.strict}`,
+    `faultStatus=${settings.faultStatus}`,
+  ].join(' ')
+  const operators = settings.operators
     .map(o => `    ${o.login}${o.password === undefined ? '' : `/${o.password}`}${o.technical === true ? ' (technical operator)' : ''}`).join('\n')
-  return `IMS simulator       ${running.ims.tokenUrl}  (tokens expire in ${config.ims.expiresInSeconds} s)\n` +
-    `  clients:\n${clients}\n` +
-    `Campaign simulator  ${running.campaign.url}  (${switches})\n` +
-    `  operators:\n${operators}\n`
+  const accepts = settings.allowedClients === undefined ? '' : `  accepts tokens of: ${settings.allowedClients.join(', ')}\n`
+  return `${title}${url}  (${switches})\n${accepts}  operators:\n${operators}\n`
 }
 
 async function readYamlObject (path: string): Promise<Record<string, unknown>> {
@@ -196,9 +296,9 @@ function boolean (problems: string[], path: string, value: unknown): boolean {
   return value === true
 }
 
-function faultStatus (problems: string[], value: unknown): 200 | 500 {
+function faultStatus (problems: string[], path: string, value: unknown): 200 | 500 {
   if (value === 200 || value === '200') return 200
-  if (value !== 500 && value !== '500') problems.push(`campaign.faultStatus: must be 200 or 500, got ${JSON.stringify(value)}`)
+  if (value !== 500 && value !== '500') problems.push(`${path}: must be 200 or 500, got ${JSON.stringify(value)}`)
   return 500
 }
 
@@ -228,13 +328,13 @@ function fileClients (problems: string[], value: unknown): ImsClientRegistration
   })
 }
 
-function fileOperators (problems: string[], value: unknown): CampaignOperator[] {
+function fileOperators (problems: string[], listPath: string, value: unknown): CampaignOperator[] {
   if (!Array.isArray(value)) {
-    problems.push('campaign.operators: must be a list')
+    problems.push(`${listPath}: must be a list`)
     return []
   }
   return value.map((entry: unknown, i) => {
-    const path = `campaign.operators[${i}]`
+    const path = `${listPath}[${i}]`
     const operator = isRecord(entry) ? entry : {}
     if (!isRecord(entry)) problems.push(`${path}: must be a mapping`)
     return {
