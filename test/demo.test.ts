@@ -1,5 +1,5 @@
 // Acceptance: the demo command starts as a child process, and the curl
-// command and the acc-js-sdk snippet it prints work as printed.
+// commands and the acc-js-sdk snippet it prints work as printed.
 import { execFile, fork } from 'node:child_process'
 import { once } from 'node:events'
 import { mkdtemp, symlink, writeFile } from 'node:fs/promises'
@@ -11,9 +11,9 @@ import t from 'tap'
 
 const run = promisify(execFile)
 
-t.test('demo prints a curl command and an acc-js-sdk snippet that work', async t => {
+t.test('demo prints curl commands and an acc-js-sdk snippet that work', async t => {
   const cli = fileURLToPath(new URL('../src/cli.ts', import.meta.url))
-  const child = fork(cli, ['demo', '--port', '0', '--admin-port', '0', '--ims-port', '0', '--campaign-port', '0'], {
+  const child = fork(cli, ['demo', '--port', '0', '--mc-port', '0', '--admin-port', '0', '--ims-port', '0', '--campaign-port', '0', '--mc-campaign-port', '0'], {
     execArgv: process.execArgv,
     stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
   })
@@ -25,22 +25,24 @@ t.test('demo prints a curl command and an acc-js-sdk snippet that work', async t
   for (let i = 0; i < 600 && !stdout.includes('Press Ctrl-C'); i++) await new Promise(resolve => setTimeout(resolve, 50))
   t.match(stdout, /Press Ctrl-C to stop/, 'the demo started and printed its instructions')
 
-  const curl = stdout.split('\n').find(line => line.startsWith('curl '))
-  t.ok(curl, 'a curl command is printed')
-  const pushed = await run('sh', ['-c', curl ?? 'false'])
-  t.match(pushed.stdout, /<PushEventResponse xmlns='urn:nms:rtEvent'[^>]*>\n<plId xsi:type='xsd:long'>73000001<\/plId>/, 'the printed curl pushes an event through the proxy')
+  const curls = stdout.split('\n').filter(line => line.startsWith('curl '))
+  t.equal(curls.length, 2, 'two curl commands are printed, one per instance')
+  const option = await run('sh', ['-c', curls[0] ?? 'false'])
+  t.match(option.stdout, /<GetOptionResponse xmlns='urn:xtk:session'[^>]*>\n<pstrValue xsi:type='xsd:string'>uD5A3F1B7C2E94A0F8B6D1E3C5A7F9B2D4E6C8A0B<\/pstrValue>/, 'the first reads a marketing option through the proxy')
+  const pushed = await run('sh', ['-c', curls[1] ?? 'false'])
+  t.match(pushed.stdout, /<PushEventResponse xmlns='urn:nms:rtEvent'[^>]*>\n<plId xsi:type='xsd:long'>73000001<\/plId>/, 'the second pushes a Message Center event through the proxy')
 
   const lines = stdout.split('\n')
   const start = lines.findIndex(l => l.startsWith('import sdk'))
-  const snippet = lines.slice(start, lines.findIndex((l, i) => i > start && l.startsWith('console.log')) + 1).join('\n')
+  const snippet = lines.slice(start, lines.findIndex((l, i) => i > start && l === '')).join('\n')
   const dir = await mkdtemp(join(tmpdir(), 'demo-snippet-'))
   await symlink(fileURLToPath(new URL('../node_modules', import.meta.url)), join(dir, 'node_modules'))
   await writeFile(join(dir, 'demo.mjs'), snippet)
   const sdkRun = await run(process.execPath, [join(dir, 'demo.mjs')])
-  t.equal(sdkRun.stdout, 'event id 73000002\n', 'the printed acc-js-sdk snippet pushes the next event')
+  t.equal(sdkRun.stdout, 'marketing database uD5A3F1B7C2E94A0F8B6D1E3C5A7F9B2D4E6C8A0B\nevent id 73000002\n', 'the printed acc-js-sdk snippet reads the option and pushes the next event')
 
   child.kill('SIGTERM')
   const [code] = await once(child, 'exit') as [number | null]
   t.equal(code, 0, 'SIGTERM stops the demo cleanly')
-  t.notMatch(stderr, /demo-client-secret/, 'the logs never show the client secret')
+  t.notMatch(stderr, /demo-marketing-secret|demo-mc-secret/, 'the logs never show a client secret')
 })

@@ -43,7 +43,8 @@ integrations:
 `
 
 t.test('demo ports default to the documented ones', async t => {
-  t.same(demoPorts([]), { proxy: 8080, admin: 9464, ims: 8081, campaign: 8082 }, 'proxy 8080, admin 9464, IMS 8081, Campaign 8082')
+  t.same(demoPorts([]), { proxy: 8080, mc: 8083, admin: 9464, ims: 8081, campaign: 8082, mcCampaign: 8084 }, 'proxy 8080 (marketing) and 8083 (Message Center), admin 9464, IMS 8081, Campaign marketing 8082 and Message Center 8084')
+  t.same(demoPorts(['--mc-port', '0', '--mc-campaign-port', '9']), { proxy: 8080, mc: 0, admin: 9464, ims: 8081, campaign: 8082, mcCampaign: 9 }, 'the Message Center ports have their own flags')
 })
 
 t.test('serve and demo usage errors', async t => {
@@ -51,6 +52,7 @@ t.test('serve and demo usage errors', async t => {
     [['serve'], 2, /^campaign-ims-proxy serve: --config FILE is required\n$/],
     [['serve', '--nope'], 2, /^campaign-ims-proxy serve: Unknown option '--nope'/],
     [['demo', '--port', 'http'], 2, /^campaign-ims-proxy demo: --port must be a port number, got 'http'\n$/],
+    [['demo', '--mc-port', '65536'], 2, /^campaign-ims-proxy demo: --mc-port must be a port number, got '65536'\n$/],
     [['demo', '--nope'], 2, /^campaign-ims-proxy demo: Unknown option '--nope'/],
   ]
   for (const [argv, code, message] of cases) {
@@ -63,7 +65,7 @@ t.test('serve and demo usage errors', async t => {
   t.match(serveHelp.out(), /^Usage: campaign-ims-proxy serve --config FILE/, 'prints its usage')
   const demoHelp = captureIo()
   t.equal(await main(['demo', '--help'], demoHelp), 0, 'demo --help')
-  t.match(demoHelp.out(), /--campaign-port PORT/, 'prints its options')
+  t.match(demoHelp.out(), /--campaign-port PORT[^]*--mc-campaign-port PORT/, 'prints its options')
 })
 
 t.test('`--config FILE` serves (serve is the default command) until shutdown', async t => {
@@ -102,6 +104,6 @@ t.test('a listener that cannot bind: exit 1, nothing left running', async t => {
   t.equal(await main(['serve', '--config', await configFile(YAML(String(port)))], io), 1, 'exit code 1')
   t.match(io.err(), /EADDRINUSE/, 'says the address is in use')
   const demo = captureIo()
-  t.equal(await main(['demo', '--port', String(port), '--admin-port', '0', '--ims-port', '0', '--campaign-port', '0'], demo), 1, 'the demo fails the same way')
+  t.equal(await main(['demo', '--port', String(port), '--mc-port', '0', '--admin-port', '0', '--ims-port', '0', '--campaign-port', '0', '--mc-campaign-port', '0'], demo), 1, 'the demo fails the same way')
   t.match(demo.err(), /EADDRINUSE/, 'and says why')
 })
