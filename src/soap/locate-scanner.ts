@@ -12,6 +12,7 @@
  * place XML allows it, so Campaign's parser rejects it as not well-formed
  * rather than expanding anything.
  */
+import { BANG, DOUBLE_QUOTE, EQUALS, GT, isWhitespace, LT, QUESTION, SINGLE_QUOTE, SLASH } from './bytes.js'
 import { ProxyFault, type ProxyFaultName } from './faults.js'
 
 export const SOAP11_ENVELOPE_NS = 'http://schemas.xmlsoap.org/soap/envelope/'
@@ -139,15 +140,6 @@ const ASCII_COMPATIBLE = new Set([
   'windows-1257', 'windows-1258',
 ])
 
-const LT = 0x3c
-const GT = 0x3e
-const SLASH = 0x2f
-const QUESTION = 0x3f
-const BANG = 0x21
-const EQUALS = 0x3d
-const DOUBLE_QUOTE = 0x22
-const SINGLE_QUOTE = 0x27
-
 const UTF8_BOM = Buffer.from([0xef, 0xbb, 0xbf])
 /** UTF-16 BE and LE byte order marks (the LE one also starts UTF-32 LE), and `<?xm` in EBCDIC. */
 const UNSUPPORTED_SIGNATURES = [Buffer.from([0xfe, 0xff]), Buffer.from([0xff, 0xfe]), Buffer.from([0x4c, 0x6f, 0xa7, 0x94])]
@@ -180,10 +172,6 @@ type ContentNode =
   | { readonly kind: 'end', readonly qname: string, readonly start: number }
 
 type Scopes = readonly (ReadonlyMap<string, string> | undefined)[]
-
-function isWhitespace (b: number | undefined): boolean {
-  return b === 0x20 || b === 0x0a || b === 0x0d || b === 0x09
-}
 
 /** XML NameStartChar, bytewise: ASCII letters, `_`, `:` and any non-ASCII byte. */
 function isNameStart (b: number): boolean {

@@ -14,6 +14,7 @@
  * is sent), holding at most one incomplete tag; comment, CDATA and
  * processing instruction contents are skipped without being kept.
  */
+import { BANG, DASH, DOUBLE_QUOTE, GT, isWhitespace, LT, QUESTION, SINGLE_QUOTE, SLASH } from './bytes.js'
 import { ProxyFault, type ProxyFaultName } from './faults.js'
 import { MAX_NAME_BYTES, type EnvelopeStart } from './locate-scanner.js'
 
@@ -33,22 +34,9 @@ interface Open {
 
 type State = 'text' | 'comment' | 'cdata' | 'pi'
 
-const LT = 0x3c
-const GT = 0x3e
-const SLASH = 0x2f
-const QUESTION = 0x3f
-const BANG = 0x21
-const DASH = 0x2d
-const DOUBLE_QUOTE = 0x22
-const SINGLE_QUOTE = 0x27
-
 const SESSION_TOKEN_NAMES = new Set(['sessiontoken', '__sessiontoken'])
 const ATTRIBUTE = /\s+([^\s=/>]+)\s*=\s*(?:"([^"<]*)"|'([^'<]*)')/y
 const NAME_END = /[\s/>]/
-
-function isWhitespace (b: number): boolean {
-  return b === 0x20 || b === 0x0a || b === 0x0d || b === 0x09
-}
 
 /** The next `<` from `pos`, or -1: the text between tags is usually a few bytes, searched here without a native call. */
 function nextLt (buf: Buffer, pos: number): number {

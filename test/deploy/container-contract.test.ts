@@ -65,6 +65,9 @@ async function readOnly (path: string): Promise<void> {
   }
 }
 
+// Two installs and two builds: on a machine whose cores are busy this file needs more than the suite's 60 s per file.
+t.setTimeout(480_000)
+
 t.test('the runtime stage: production dependencies only, non-root, read-only, default.yaml', async t => {
   t.setTimeout(240_000)
   const app = await mkdtemp(join(tmpdir(), 'container-app-'))
