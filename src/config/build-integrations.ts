@@ -9,6 +9,7 @@ import { type BuildContext, list, record, text } from './build-context.js'
 import { FrozenMap } from './freeze.js'
 import type { Path } from './problems.js'
 import { DEFAULTS, MAX_INTEGRATION_NAME_LENGTH, NAME_PATTERN, PASSWORD_HASH_PREFIX } from './schema.js'
+import { allowedMethodProblem, allowedPathProblem } from './allow-list.js'
 import { normaliseSubject } from './subject.js'
 import type { CampaignInstanceConfig, ClientCertificateMatch, IntegrationConfig, ProxyListenConfig } from './types.js'
 
@@ -72,8 +73,26 @@ export function buildIntegrations (data: unknown, { listen, accounts, campaigns 
       networks: ctx.networksOf(integration.networks, [...at, 'networks']),
       clientCertificates,
       technicalAccount,
+      allowedMethods: allowList(integration.allowedMethods, [...at, 'allowedMethods'], allowedMethodProblem, ctx),
+      allowedPaths: allowList(integration.allowedPaths, [...at, 'allowedPaths'], allowedPathProblem, ctx),
     }
   })
+}
+
+/** `allowedMethods` / `allowedPaths`: absent stays undefined (no restriction); every entry checked by `problemOf`, duplicates named. */
+function allowList (value: unknown, path: Path, problemOf: (entry: string) => string | undefined, { report }: BuildContext): readonly string[] | undefined {
+  if (value === undefined || value === null) return undefined
+  const seen = new Set<string>()
+  return Object.freeze(list(value).flatMap((item, j) => {
+    const entry = text(item)
+    /* c8 ignore next -- a non-text entry was reported by the schema */
+    if (entry === undefined) return []
+    const problem = problemOf(entry)
+    if (problem !== undefined) report([...path, j], problem)
+    else if (seen.has(entry)) report([...path, j], `lists "${entry}" twice`)
+    seen.add(entry)
+    return problem === undefined ? [entry] : []
+  }))
 }
 
 /** `technicalAccount`: one account name, or a map of instance name to account name (a value of the wrong type is left out: the schema reported it). */

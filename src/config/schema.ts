@@ -151,6 +151,8 @@ export const CONFIG_SCHEMA: SchemaObject = mapping({
         minLength: 1,
         additionalProperties: text,
       },
+      allowedMethods: { type: 'array', items: text },
+      allowedPaths: { type: 'array', items: text },
     }, ['name']),
   },
   trustedProxies: addressList,

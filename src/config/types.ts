@@ -103,6 +103,18 @@ export interface IntegrationConfig {
    * integration may call.
    */
   readonly technicalAccount: string | ReadonlyMap<string, string> | undefined
+  /**
+   * Least privilege (docs/configuration.md#least-privilege): the SOAP
+   * methods (`urn#Method`, `urn#*`) the integration may call. Undefined:
+   * every method.
+   */
+  readonly allowedMethods: readonly string[] | undefined
+  /**
+   * The paths besides the SOAP router and the WSDL the integration may
+   * reach. Undefined: every path when `allowedMethods` is unset too, none
+   * beyond the SOAP router and the WSDL when it is set.
+   */
+  readonly allowedPaths: readonly string[] | undefined
 }
 
 export interface LimitsConfig {

@@ -21,6 +21,10 @@ export interface InventoryCall {
   /** Login presented in a Logon or a login/password session token, when any. */
   readonly login: string | undefined
   readonly soapMethod: string | undefined
+  /** The integration's allowedMethods / allowedPaths refused the call (its method is listed apart from the methods used). */
+  readonly refused: boolean
+  /** The request path (without its query). */
+  readonly path: string
   /** The Campaign instance the call was for (a configured name), when one was selected. */
   readonly campaign: string | undefined
   readonly authPath: string
@@ -32,6 +36,7 @@ interface Tally {
   calls: number
   lastSeen: number | undefined
   readonly methods: Map<string, number>
+  readonly refusedMethods: Map<string, number>
   readonly campaigns: Map<string, number>
   readonly authPaths: Map<string, number>
   readonly faults: Map<string, number>
@@ -41,7 +46,10 @@ interface Tally {
 export interface InventoryEntry {
   readonly calls: number
   readonly lastSeen: string | null
+  /** SOAP methods called (refused ones apart): what `suggest-allowlist` proposes. */
   readonly methods: Record<string, number>
+  /** Calls refused by the integration's allowedMethods / allowedPaths, by SOAP method (or path). */
+  readonly refused: Record<string, number>
   /** Calls per Campaign instance. */
   readonly campaigns: Record<string, number>
   readonly authPaths: Record<string, number>
@@ -51,12 +59,19 @@ export interface InventoryEntry {
 
 export interface InventoryReport {
   readonly generatedAt: string
-  readonly integrations: ReadonlyArray<InventoryEntry & { readonly name: string, readonly mode: string, readonly technicalAccount: string | Readonly<Record<string, string>> | null }>
+  readonly integrations: ReadonlyArray<InventoryEntry & {
+    readonly name: string
+    readonly mode: string
+    readonly technicalAccount: string | Readonly<Record<string, string>> | null
+    /** Least privilege: the configured lists, null when not set (every method / path passes). */
+    readonly allowedMethods: readonly string[] | null
+    readonly allowedPaths: readonly string[] | null
+  }>
   readonly unknownCallers: ReadonlyArray<InventoryEntry & { readonly login: string | null, readonly address: string }>
 }
 
 function emptyTally (): Tally {
-  return { calls: 0, lastSeen: undefined, methods: new Map(), campaigns: new Map(), authPaths: new Map(), faults: new Map(), statuses: new Map() }
+  return { calls: 0, lastSeen: undefined, methods: new Map(), refusedMethods: new Map(), campaigns: new Map(), authPaths: new Map(), faults: new Map(), statuses: new Map() }
 }
 
 function bump (map: Map<string, number>, key: string, cap = Number.POSITIVE_INFINITY): void {
@@ -97,7 +112,8 @@ export class Inventory {
     }
     tally.calls += 1
     tally.lastSeen = this.#now()
-    if (call.soapMethod !== undefined) bump(tally.methods, call.soapMethod, MAX_METHODS_PER_ENTRY)
+    if (call.refused) bump(tally.refusedMethods, call.soapMethod ?? call.path, MAX_METHODS_PER_ENTRY)
+    else if (call.soapMethod !== undefined) bump(tally.methods, call.soapMethod, MAX_METHODS_PER_ENTRY)
     // Instance names come from the configuration: bounded like the methods all the same.
     if (call.campaign !== undefined) bump(tally.campaigns, call.campaign, MAX_METHODS_PER_ENTRY)
     bump(tally.authPaths, call.authPath)
@@ -113,6 +129,8 @@ export class Inventory {
         mode: config.mode,
         // A per-instance map: instance name → account.
         technicalAccount: typeof config.technicalAccount === 'object' ? Object.fromEntries(config.technicalAccount) : config.technicalAccount ?? null,
+        allowedMethods: config.allowedMethods ?? null,
+        allowedPaths: config.allowedPaths ?? null,
         ...entryOf(tally),
       })),
       unknownCallers: [...this.#unknown.values()].map(({ login, address, tally }) => ({ login: login ?? null, address, ...entryOf(tally) })),
@@ -125,6 +143,7 @@ function entryOf (tally: Tally): InventoryEntry {
     calls: tally.calls,
     lastSeen: tally.lastSeen === undefined ? null : new Date(tally.lastSeen).toISOString(),
     methods: Object.fromEntries(tally.methods),
+    refused: Object.fromEntries(tally.refusedMethods),
     campaigns: Object.fromEntries(tally.campaigns),
     authPaths: Object.fromEntries(tally.authPaths),
     faults: Object.fromEntries(tally.faults),

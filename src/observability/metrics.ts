@@ -5,6 +5,7 @@
  * set of method labels is capped (later ones are counted as `other`).
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client'
+import type { LeastPrivilegeRefusal } from '../config/allow-list.js'
 
 export const METRIC_PREFIX = 'campaign_ims_proxy_'
 /** Distinct SOAP method label values kept; further methods are counted as `other`. */
@@ -53,6 +54,7 @@ export class ProxyMetrics {
   readonly #queued: Gauge<'integration'>
   readonly #passwordChecks: Gauge<'state'>
   readonly #slowReaders: Counter<'integration'>
+  readonly #refused: Counter<'integration' | 'reason'>
   readonly #methods = new Set<string>()
 
   constructor (options: { readonly tokens: TokenStatusSource, readonly now?: () => number, readonly defaultMetrics?: boolean }) {
@@ -134,6 +136,12 @@ export class ProxyMetrics {
       labelNames: ['integration'],
       registers,
     })
+    this.#refused = new Counter({
+      name: `${METRIC_PREFIX}refused_total`,
+      help: 'Calls refused by an integration\'s least-privilege lists (reason "method": not in allowedMethods; "path": not in allowedPaths), answered 403 and never forwarded.',
+      labelNames: ['integration', 'reason'],
+      registers,
+    })
     this.#queued = new Gauge({
       name: `${METRIC_PREFIX}queued_requests`,
       help: 'Requests waiting for a concurrency slot, by integration ("(unidentified)": callers no integration is attributed to; "(process)": the process-wide limit).',
@@ -198,6 +206,11 @@ export class ProxyMetrics {
   /** A streamed answer cut because its client stopped reading (limits.responseIdleTimeoutSeconds). */
   slowReader (integration: string | undefined): void {
     this.#slowReaders.inc({ integration: integration ?? UNKNOWN_INTEGRATION })
+  }
+
+  /** A call refused by `integration`'s allowedMethods or allowedPaths. */
+  refused (integration: string, reason: LeastPrivilegeRefusal): void {
+    this.#refused.inc({ integration, reason })
   }
 
   /** A request started (+1) or stopped (-1) waiting for a slot of `integration` ('(process)': the process-wide limit). */

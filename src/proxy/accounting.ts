@@ -43,7 +43,7 @@ export function accounting (metrics: ProxyMetrics, inventory: Inventory, accessL
       totalSeconds: totalMs / 1000,
       upstreamSeconds: upstreamMs === undefined ? undefined : upstreamMs / 1000,
     })
-    inventory.record({ integration: context.integration, caller: context.caller, login: context.login, soapMethod: context.soapMethod, campaign: context.campaign, authPath: context.authPath, fault, status })
+    inventory.record({ integration: context.integration, caller: context.caller, login: context.login, soapMethod: context.soapMethod, refused: context.refused !== undefined, path: pathOf(request.url), campaign: context.campaign, authPath: context.authPath, fault, status })
     accessLog.info({
       reqId: request.id,
       method: request.method,

@@ -3,6 +3,7 @@
  * line: set by the request flow, read by accounting.
  */
 import type { AuthPath } from '../auth/identity.js'
+import type { LeastPrivilegeRefusal } from '../config/allow-list.js'
 import type { IntegrationConfig } from '../config/types.js'
 import type { ProxyFaultName } from '../soap/faults.js'
 import type { BearerToken } from './token-source.js'
@@ -22,6 +23,8 @@ export interface ProxyContext {
   token: BearerToken | undefined
   soapMethod: string | undefined
   authPath: AuthPath
+  /** Set when the integration's allowedMethods / allowedPaths refused the call. */
+  refused: LeastPrivilegeRefusal | undefined
   /** Proxy fault answered instead of forwarding or instead of Campaign's answer. */
   fault: ProxyFaultName | undefined
   /** Campaign's status (last attempt), undefined when not forwarded or unanswered. */
@@ -51,6 +54,7 @@ export function newContext (peer: string, caller: string, isPeerTrusted: boolean
     token: undefined,
     soapMethod: undefined,
     authPath: 'anonymous',
+    refused: undefined,
     fault: undefined,
     upstreamStatus: undefined,
     upstreamMs: undefined,

@@ -12,6 +12,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify'
 import { clientIdentity } from '../auth/client-certificates.js'
 import type { IntegrationConfig } from '../config/types.js'
 import { decideIdentity, SOAP_ROUTER_PATH, WSDL_PATH, type IdentityDecision, type PresentedPassword } from '../auth/identity.js'
+import { leastPrivilegeRefusal } from '../auth/least-privilege.js'
 import { callerAddress, isInBlockList, normaliseAddress } from '../auth/networks.js'
 import type { PasswordChecker } from '../auth/password-check.js'
 import { checkDispatch } from '../soap/dispatch.js'
@@ -82,6 +83,15 @@ export function requestFlow (deps: FlowDependencies): (request: FastifyRequest, 
     return account
   }
 
+  /** Least privilege: a call outside the integration's lists is answered 403, never forwarded. */
+  const refuseOutsideAllowLists = (integration: IntegrationConfig, path: string, read: ReadBody | undefined, context: ProxyContext): void => {
+    const refusal = leastPrivilegeRefusal(integration, path, read?.location.soapMethod)
+    if (refusal === undefined) return
+    context.refused = refusal.reason
+    metrics.refused(integration.name, refusal.reason)
+    throw new ProxyFault('forbidden', { detail: boundedText(refusal.detail) })
+  }
+
   return async function handle (request, reply) {
     const r = deps.routing()
     const socket = request.raw.socket
@@ -119,6 +129,7 @@ export function requestFlow (deps: FlowDependencies): (request: FastifyRequest, 
     if (decision.kind === 'refuse') throw new ProxyFault(decision.fault, { detail: decision.detail })
     if (decision.kind === 'logon' || decision.kind === 'logoff') return await answerLocally(r, campaign, decision, context, reply)
     if (decision.kind === 'inject' && decision.password !== undefined) await verify(decision.password, context.caller)
+    if (decision.integration !== undefined) refuseOutsideAllowLists(decision.integration, path, read, context)
     // An integration's account is the one it has on this instance; the anonymous WSDL's (no integration) is wsdl.technicalAccount.
     let account: string | undefined
     if (decision.kind === 'inject') account = decision.integration === undefined ? decision.account : accountFor(decision.integration, campaign)

@@ -31,6 +31,8 @@ export const PROXY_FAULTS = {
   badStructure: { status: 400, code: 'Client', message: 'PRX-000015 The SOAP envelope is not accepted: it must hold an optional Header, then one Body with one method element whose first parameter is the session token as text, and nothing after the Body.' },
   actionMismatch: { status: 400, code: 'Client', message: 'PRX-000016 The SOAPAction (or action parameter) does not name the method in the SOAP Body.' },
   misdirected: { status: 421, code: 'Client', message: 'PRX-000017 No Campaign instance is configured for this host.' },
+  /** Least privilege: the integration's allowedMethods / allowedPaths do not list the call (the detail names both). */
+  forbidden: { status: 403, code: 'Client', message: 'PRX-000018 This integration is not allowed to make this call through the proxy (allowedMethods, allowedPaths).' },
   badPath: { status: 400, code: 'Client', message: 'PRX-000007 The request path is not accepted: send it in canonical form, without path parameters (;), dot segments, doubled or back slashes, escaped unreserved characters, a fragment or an absolute URL.' },
 } as const satisfies Record<string, ProxyFaultDef>
 

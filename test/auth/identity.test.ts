@@ -14,7 +14,7 @@ const NOW = Date.parse('2026-12-01T10:00:00Z')
 const sessions = new SessionTokens({ secret: 'identity-test-secret-0123456789abcdef', ttlSeconds: 3600, now: () => NOW })
 
 function integration (name: string, fields: Partial<IntegrationConfig>): IntegrationConfig {
-  return { name, mode: 'ims', login: undefined, passwordHash: undefined, networks: [], clientCertificates: [], technicalAccount: 'marketing', ...fields }
+  return { name, mode: 'ims', login: undefined, passwordHash: undefined, networks: [], clientCertificates: [], technicalAccount: 'marketing', allowedMethods: undefined, allowedPaths: undefined, ...fields }
 }
 const CRM = integration('crm', { login: 'crm_op', passwordHash: 'scrypt$…' })
 const MC = integration('mc', { login: 'mc', passwordHash: 'scrypt$…', technicalAccount: 'events' })

@@ -12,7 +12,7 @@ import type { IntegrationConfig } from '../../src/config/types.js'
 
 const RIGHT = 'the-right-one'
 const HASH = 'scrypt$N=1024,r=8,p=1$GeOX8hieKUbL9btHy9OOtg$PxhAoKNxvNJQ8B6J5WM12-N3xvO9tSDzlVpAJtmFYOI'
-const INTEGRATION: IntegrationConfig = { name: 'crm', mode: 'ims', login: 'crm_operator', passwordHash: HASH, networks: [], clientCertificates: [], technicalAccount: 'marketing' }
+const INTEGRATION: IntegrationConfig = { name: 'crm', mode: 'ims', login: 'crm_operator', passwordHash: HASH, networks: [], clientCertificates: [], technicalAccount: 'marketing', allowedMethods: undefined, allowedPaths: undefined }
 
 interface Harness {
   readonly checker: PasswordChecker

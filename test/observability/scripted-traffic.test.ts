@@ -134,17 +134,17 @@ t.test('a scripted run: exact metrics, inventory, and no secret in any log line'
     return rest
   }
   t.same(inventory.integrations.map(strip), [
-    { name: 'nightly-etl', mode: 'ims', technicalAccount: 'marketing', calls: 7, methods: { 'xtk:session#Logon': 2, 'xtk:session#GetOption': 4, 'xtk:session#Logoff': 1 }, campaigns: { default: 7 }, authPaths: { logon: 2, session: 3, 'inline-password': 1, logoff: 1 }, faults: { 'XSV-350012': 1 }, statuses: { 500: 1, 200: 6 } },
-    { name: 'website', mode: 'ims', technicalAccount: 'events', calls: 3, methods: { 'nms:rtEvent#PushEvent': 3 }, campaigns: { default: 3 }, authPaths: { network: 3 }, faults: {}, statuses: { 200: 3 } },
-    { name: 'crm-sync', mode: 'passthrough', technicalAccount: null, calls: 2, methods: { 'xtk:session#Logon': 1, 'xtk:session#GetOption': 1 }, campaigns: { default: 2 }, authPaths: { passthrough: 2 }, faults: {}, statuses: { 200: 2 } },
+    { name: 'nightly-etl', mode: 'ims', technicalAccount: 'marketing', allowedMethods: null, allowedPaths: null, calls: 7, methods: { 'xtk:session#Logon': 2, 'xtk:session#GetOption': 4, 'xtk:session#Logoff': 1 }, refused: {}, campaigns: { default: 7 }, authPaths: { logon: 2, session: 3, 'inline-password': 1, logoff: 1 }, faults: { 'XSV-350012': 1 }, statuses: { 500: 1, 200: 6 } },
+    { name: 'website', mode: 'ims', technicalAccount: 'events', allowedMethods: null, allowedPaths: null, calls: 3, methods: { 'nms:rtEvent#PushEvent': 3 }, refused: {}, campaigns: { default: 3 }, authPaths: { network: 3 }, faults: {}, statuses: { 200: 3 } },
+    { name: 'crm-sync', mode: 'passthrough', technicalAccount: null, allowedMethods: null, allowedPaths: null, calls: 2, methods: { 'xtk:session#Logon': 1, 'xtk:session#GetOption': 1 }, refused: {}, campaigns: { default: 2 }, authPaths: { passthrough: 2 }, faults: {}, statuses: { 200: 2 } },
   ], 'each integration with its calls, methods, auth paths, faults')
   const unknown = inventory.unknownCallers.map(strip).sort((a, b) => String(a.address).localeCompare(String(b.address)))
   t.same(unknown, [
-    { login: null, address: '127.0.0.3', calls: 1, methods: {}, campaigns: { default: 1 }, authPaths: { wsdl: 1 }, faults: {}, statuses: { 200: 1 } },
-    { login: 'admin', address: '127.0.0.5', calls: 2, methods: { 'xtk:session#Logon': 1, 'xtk:session#GetOption': 1 }, campaigns: { default: 2 }, authPaths: { passthrough: 2 }, faults: {}, statuses: { 200: 2 } },
-    { login: null, address: '127.0.0.6', calls: 1, methods: {}, campaigns: { default: 1 }, authPaths: { anonymous: 1 }, faults: {}, statuses: { 200: 1 } },
-    { login: null, address: '127.0.0.7', calls: 1, methods: { 'xtk:session#GetOption': 1 }, campaigns: { default: 1 }, authPaths: { 'client-bearer': 1 }, faults: {}, statuses: { 200: 1 } },
-    { login: null, address: '127.0.0.8', calls: 1, methods: { 'xtk:session#GetOption': 1 }, campaigns: { default: 1 }, authPaths: { session: 1 }, faults: { 'XSV-350008': 1 }, statuses: { 500: 1 } },
+    { login: null, address: '127.0.0.3', calls: 1, methods: {}, refused: {}, campaigns: { default: 1 }, authPaths: { wsdl: 1 }, faults: {}, statuses: { 200: 1 } },
+    { login: 'admin', address: '127.0.0.5', calls: 2, methods: { 'xtk:session#Logon': 1, 'xtk:session#GetOption': 1 }, refused: {}, campaigns: { default: 2 }, authPaths: { passthrough: 2 }, faults: {}, statuses: { 200: 2 } },
+    { login: null, address: '127.0.0.6', calls: 1, methods: {}, refused: {}, campaigns: { default: 1 }, authPaths: { anonymous: 1 }, faults: {}, statuses: { 200: 1 } },
+    { login: null, address: '127.0.0.7', calls: 1, methods: { 'xtk:session#GetOption': 1 }, refused: {}, campaigns: { default: 1 }, authPaths: { 'client-bearer': 1 }, faults: {}, statuses: { 200: 1 } },
+    { login: null, address: '127.0.0.8', calls: 1, methods: { 'xtk:session#GetOption': 1 }, refused: {}, campaigns: { default: 1 }, authPaths: { session: 1 }, faults: { 'XSV-350008': 1 }, statuses: { 500: 1 } },
   ], 'each unknown caller, by login seen in its Logon and address, the native session attributed to its login')
 
   // Every secret class, through every auth path: none may appear in the logs.

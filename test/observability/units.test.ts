@@ -7,7 +7,7 @@ import { Inventory, MAX_METHODS_PER_ENTRY, MAX_UNKNOWN_CALLERS } from '../../src
 import { MAX_METHOD_LABELS, ProxyMetrics } from '../../src/observability/metrics.js'
 import { gathered, joined, readUpTo } from '../../src/io/streams.js'
 
-const CRM: IntegrationConfig = { name: 'crm', mode: 'passthrough', login: 'crm', passwordHash: undefined, networks: [], clientCertificates: [], technicalAccount: undefined }
+const CRM: IntegrationConfig = { name: 'crm', mode: 'passthrough', login: 'crm', passwordHash: undefined, networks: [], clientCertificates: [], technicalAccount: undefined, allowedMethods: undefined, allowedPaths: undefined }
 
 t.test('SOAP method labels are capped', async t => {
   const metrics = new ProxyMetrics({ tokens: { status: () => [{ account: 'a', expiresAt: undefined }] }, defaultMetrics: false })
@@ -27,9 +27,9 @@ t.test('SOAP method labels are capped', async t => {
 t.test('the inventory bounds unknown callers and methods, and lists silent integrations', async t => {
   let now = Date.parse('2026-11-24T10:00:00Z')
   const inventory = new Inventory([CRM], () => now)
-  t.same(inventory.report().integrations, [{ name: 'crm', mode: 'passthrough', technicalAccount: null, calls: 0, lastSeen: null, methods: {}, campaigns: {}, authPaths: {}, faults: {}, statuses: {} }], 'an integration without calls is listed with none')
+  t.same(inventory.report().integrations, [{ name: 'crm', mode: 'passthrough', technicalAccount: null, allowedMethods: null, allowedPaths: null, calls: 0, lastSeen: null, methods: {}, refused: {}, campaigns: {}, authPaths: {}, faults: {}, statuses: {} }], 'an integration without calls is listed with none')
   for (let i = 0; i < MAX_METHODS_PER_ENTRY + 3; i++) {
-    inventory.record({ integration: CRM, caller: '10.0.0.1', login: 'crm', soapMethod: `x:y#M${i}`, campaign: 'default', authPath: 'passthrough', fault: undefined, status: 200 })
+    inventory.record({ integration: CRM, caller: '10.0.0.1', login: 'crm', soapMethod: `x:y#M${i}`, refused: false, path: '/nl/jsp/soaprouter.jsp', campaign: 'default', authPath: 'passthrough', fault: undefined, status: 200 })
   }
   const crm = inventory.report().integrations[0]
   t.equal(Object.keys(crm?.methods ?? {}).length, MAX_METHODS_PER_ENTRY + 1, 'methods per entry are capped')
@@ -37,7 +37,7 @@ t.test('the inventory bounds unknown callers and methods, and lists silent integ
   t.same(crm?.campaigns, { default: MAX_METHODS_PER_ENTRY + 3 }, 'calls are counted per Campaign instance')
   for (let i = 0; i < MAX_UNKNOWN_CALLERS + 10; i++) {
     now += 1
-    inventory.record({ integration: undefined, caller: `10.1.${i >> 8}.${i & 255}`, login: undefined, soapMethod: undefined, campaign: undefined, authPath: 'anonymous', fault: undefined, status: 200 })
+    inventory.record({ integration: undefined, caller: `10.1.${i >> 8}.${i & 255}`, login: undefined, soapMethod: undefined, refused: false, path: '/r/test', campaign: undefined, authPath: 'anonymous', fault: undefined, status: 200 })
   }
   const unknown = inventory.report().unknownCallers
   t.equal(unknown.length, MAX_UNKNOWN_CALLERS, 'unknown callers are capped')
