@@ -8,23 +8,17 @@ import { allowsMethod, allowsPath, type LeastPrivilegeRefusal } from '../config/
 import type { IntegrationConfig } from '../config/types.js'
 import { LOGOFF_METHOD, LOGON_METHOD, SOAP_ROUTER_PATH, WSDL_PATH } from './identity.js'
 
-export interface Refusal {
-  readonly reason: LeastPrivilegeRefusal
-  /** For the client's fault detail: the integration and the call. */
-  readonly detail: string
-}
-
 /** Why `integration` may not make this call, or undefined when it may. `soapMethod`: the Body's method of a SOAP router POST. */
-export function leastPrivilegeRefusal (integration: IntegrationConfig, path: string, soapMethod: string | undefined): Refusal | undefined {
+export function leastPrivilegeRefusal (integration: IntegrationConfig, path: string, soapMethod: string | undefined): LeastPrivilegeRefusal | undefined {
   const { allowedMethods, allowedPaths } = integration
   if (allowedMethods === undefined && allowedPaths === undefined) return undefined
   if (path === SOAP_ROUTER_PATH) {
     if (soapMethod === undefined || allowedMethods === undefined || soapMethod === LOGON_METHOD || soapMethod === LOGOFF_METHOD) return undefined
     if (allowsMethod(allowedMethods, soapMethod)) return undefined
-    return { reason: 'method', detail: `integration ${integration.name} may not call ${soapMethod}: it is not in its allowedMethods` }
+    return 'method'
   }
   if (path === WSDL_PATH) return undefined
   // With allowedMethods alone, nothing beyond the SOAP router and the WSDL.
   if (allowedPaths !== undefined && allowsPath(allowedPaths, path)) return undefined
-  return { reason: 'path', detail: `integration ${integration.name} may not reach ${path}: it is not in its allowedPaths` }
+  return 'path'
 }

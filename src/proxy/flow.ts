@@ -87,9 +87,13 @@ export function requestFlow (deps: FlowDependencies): (request: FastifyRequest, 
   const refuseOutsideAllowLists = (integration: IntegrationConfig, path: string, read: ReadBody | undefined, context: ProxyContext): void => {
     const refusal = leastPrivilegeRefusal(integration, path, read?.location.soapMethod)
     if (refusal === undefined) return
-    context.refused = refusal.reason
-    metrics.refused(integration.name, refusal.reason)
-    throw new ProxyFault('forbidden', { detail: boundedText(refusal.detail) })
+    context.refused = refusal
+    metrics.refused(integration.name, refusal)
+    // Names from the request are bounded like every text the proxy repeats (a digest beyond).
+    const detail = refusal === 'method'
+      ? `integration ${integration.name} may not call ${String(context.soapMethod)}: it is not in its allowedMethods`
+      : `integration ${integration.name} may not reach ${String(boundedText(path))}: it is not in its allowedPaths`
+    throw new ProxyFault('forbidden', { detail })
   }
 
   return async function handle (request, reply) {

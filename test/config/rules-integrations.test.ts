@@ -88,3 +88,32 @@ integrations:
   t.equal(parse(named(MAX_INTEGRATION_NAME_LENGTH)).integrations[0]?.name.length, MAX_INTEGRATION_NAME_LENGTH, `an integration name of ${MAX_INTEGRATION_NAME_LENGTH} characters is fine`)
   t.same(problemsOf(named(MAX_INTEGRATION_NAME_LENGTH + 1)), [`integrations[0].name: is longer than ${MAX_INTEGRATION_NAME_LENGTH} characters (every proxy session token carries it)`], 'one more is refused')
 })
+
+t.test('allowedMethods and allowedPaths: entries checked at load, each malformed one named', async t => {
+  const config = parse(withIntegrations(`  - { name: web, networks: [10.1.0.0/16], technicalAccount: main, allowedMethods: ['nms:rtEvent#PushEvent', 'nms:rtEvent#*'], allowedPaths: [/nl/jsp/mcPing.jsp, '/nl/jsp/*'] }
+  - { name: etl, networks: [10.2.0.0/16], technicalAccount: main }
+`))
+  t.same(config.integrations.map(i => [i.allowedMethods, i.allowedPaths]), [
+    [['nms:rtEvent#PushEvent', 'nms:rtEvent#*'], ['/nl/jsp/mcPing.jsp', '/nl/jsp/*']],
+    [undefined, undefined],
+  ], 'lists kept as written; absent keys leave every call allowed')
+  t.ok(Object.isFrozen(config.integrations[0]?.allowedMethods), 'frozen like the rest of the configuration')
+  t.same(problemsOf(withIntegrations(`  - name: web
+    networks: [10.1.0.0/16]
+    technicalAccount: main
+    allowedMethods: ['urn:nms:rtEvent#PushEvent', PushEvent, 'nms:rtEvent#Push Event', 'nms:rtEvent#PushEvent', 'nms:rtEvent#PushEvent', 42]
+    allowedPaths: [nl/jsp/mcPing.jsp, '/nl/jsp/../x', '/r/test?x=1', '/a%2Fb', /r/test]
+`)), [
+    'integrations[0].allowedMethods[0]: "urn:nms:rtEvent#PushEvent" starts with urn: — write the schema and method as the inventory lists them, e.g. nms:rtEvent#PushEvent',
+    'integrations[0].allowedMethods[1]: "PushEvent" is not a SOAP method: write namespace:schema#Method (nms:rtEvent#PushEvent) or namespace:schema#* for every method of the schema',
+    'integrations[0].allowedMethods[2]: "nms:rtEvent#Push Event" is not a SOAP method: write namespace:schema#Method (nms:rtEvent#PushEvent) or namespace:schema#* for every method of the schema',
+    'integrations[0].allowedMethods[4]: lists "nms:rtEvent#PushEvent" twice',
+    'integrations[0].allowedMethods[5]: "42" is not a SOAP method: write namespace:schema#Method (nms:rtEvent#PushEvent) or namespace:schema#* for every method of the schema',
+    'integrations[0].allowedPaths[0]: "nl/jsp/mcPing.jsp" is not a path in canonical form: write it from the first slash, without query, dot segments or escapes (/nl/jsp/mcPing.jsp), or end it with /* for a folder and everything under it',
+    'integrations[0].allowedPaths[1]: "/nl/jsp/../x" is not a path in canonical form: write it from the first slash, without query, dot segments or escapes (/nl/jsp/mcPing.jsp), or end it with /* for a folder and everything under it',
+    'integrations[0].allowedPaths[2]: "/r/test?x=1" is not a path in canonical form: write it from the first slash, without query, dot segments or escapes (/nl/jsp/mcPing.jsp), or end it with /* for a folder and everything under it',
+    'integrations[0].allowedPaths[3]: "/a%2Fb" is not a path in canonical form: write it from the first slash, without query, dot segments or escapes (/nl/jsp/mcPing.jsp), or end it with /* for a folder and everything under it',
+  ], 'a urn: prefix, a bare name, a space, a repeat, a relative path, a dot segment, a query and an escape are named (a number too, read as text)')
+  t.same(problemsOf(withIntegrations(`  - { name: web, networks: [10.1.0.0/16], technicalAccount: main, allowedMethods: nms:rtEvent#PushEvent }
+`)).map(p => p.split(':')[0]), ['integrations[0].allowedMethods'], 'a single string instead of a list is refused by its key')
+})
