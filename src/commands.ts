@@ -10,6 +10,7 @@ import { DEMO_USAGE, demoInstructions, demoPorts, startDemo } from './demo.js'
 import { hashPasswordCommand, type PasswordInput } from './hash-password-command.js'
 import { createLogger } from './observability/logger.js'
 import { serve } from './server.js'
+import { SUGGEST_ALLOWLIST_USAGE, suggestAllowlistCommand } from './suggest-allowlist.js'
 import { describeSimulators, SIMULATE_USAGE, simulateConfig, startSimulators } from './sim/simulate.js'
 import { UsageError } from './usage-error.js'
 
@@ -34,6 +35,8 @@ Commands:
   demo                  run the proxy in front of the embedded IMS and Campaign simulators
   simulate              run only the Adobe IMS and Adobe Campaign simulators
   hash-password         print the scrypt hash of a password (stdin or prompt) for passwordHash
+  suggest-allowlist --from URL-or-FILE
+                        print each integration's allowedMethods from a migration inventory
   help                  print this help
 
 Run 'campaign-ims-proxy <command> --help' for a command's options.
@@ -89,6 +92,13 @@ const COMMANDS: Readonly<Record<string, Command>> = {
     await io.shutdown
     await running.close()
     return 0
+  },
+  'suggest-allowlist': async (args, io) => {
+    if (args.includes('--help')) {
+      io.stdout.write(SUGGEST_ALLOWLIST_USAGE)
+      return 0
+    }
+    return await suggestAllowlistCommand(args, io.stdout)
   },
   'hash-password': async (args, io) => await hashPasswordCommand(args, io.stdin ?? EMPTY_INPUT, io.stdout, io.stderr),
   help: async (_args, io) => {
