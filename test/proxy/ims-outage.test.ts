@@ -7,16 +7,9 @@ import { send, soapPost } from '../fixtures/http.js'
 import { startProxyStack } from '../fixtures/proxy-stack.js'
 import { soapEnvelope } from '../fixtures/soap.js'
 import { FakeScheduler } from '../fixtures/ims-harness.js'
+import { until } from '../fixtures/wait.js'
 
 const CALL = soapEnvelope({ schema: 'xtk:session', method: 'GetOption', params: [['name', 'XtkDatabaseId']] })
-
-async function until (condition: () => boolean, what: string): Promise<void> {
-  for (let i = 0; i < 500; i++) {
-    if (condition()) return
-    await new Promise(resolve => setTimeout(resolve, 10))
-  }
-  throw new Error(`timed out waiting for ${what}`)
-}
 
 t.test('IMS down at start, recovery, then failing refreshes', async t => {
   const clock = new FakeScheduler()

@@ -14,17 +14,10 @@ import { send, soapPost } from '../fixtures/http.js'
 import { FakeScheduler } from '../fixtures/ims-harness.js'
 import { startProxyStack, type ProxyStack } from '../fixtures/proxy-stack.js'
 import { soapEnvelope } from '../fixtures/soap.js'
+import { until } from '../fixtures/wait.js'
 
 const SECRETS = ['marketing-secret', 'events-secret']
 const CALL = soapEnvelope({ schema: 'xtk:session', method: 'GetOption', params: [['name', 'XtkDatabaseId']] })
-
-async function until (condition: () => boolean, what: string): Promise<void> {
-  for (let i = 0; i < 500; i++) {
-    if (condition()) return
-    await new Promise(resolve => setTimeout(resolve, 10))
-  }
-  throw new Error(`timed out waiting for ${what}`)
-}
 
 /** A tiny HTTP server of the test's own on 127.0.0.1, closed by t.teardown. */
 async function upstream (t: Test, handle: (req: IncomingMessage, body: string, res: ServerResponse) => void): Promise<string> {

@@ -10,16 +10,9 @@ import { soapPost } from '../fixtures/http.js'
 import { FakeScheduler } from '../fixtures/ims-harness.js'
 import { startProxyStack, type ProxyStack } from '../fixtures/proxy-stack.js'
 import { soapEnvelope } from '../fixtures/soap.js'
+import { until } from '../fixtures/wait.js'
 
 const CALL = soapEnvelope({ schema: 'xtk:session', method: 'GetOption', params: [['name', 'XtkDatabaseId']] })
-
-async function until (condition: () => boolean, what: string): Promise<void> {
-  for (let i = 0; i < 500; i++) {
-    if (condition()) return
-    await new Promise(resolve => setTimeout(resolve, 10))
-  }
-  throw new Error(`timed out waiting for ${what}`)
-}
 
 async function stack (t: Test, arm: (s: Pick<ProxyStack, 'ims'>) => void): Promise<{ s: ProxyStack, clock: FakeScheduler, failures: () => number }> {
   const clock = new FakeScheduler()
