@@ -7,6 +7,7 @@ import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } 
 import type { AccountUses } from './config/account-uses.js'
 import type { Inventory } from './observability/inventory.js'
 import type { ProxyMetrics } from './observability/metrics.js'
+import type { SharedStore } from './store/redis-store.js'
 
 export interface ReadinessSource {
   isReady (): boolean
@@ -22,9 +23,11 @@ export interface AdminOptions {
   readonly isShuttingDown: () => boolean
   /** The accounts each Campaign instance is called with, under the configuration in force (it changes with a reload). */
   readonly accountUses: () => AccountUses
+  /** The shared store (`store.redis`): `/integrations` shows the cluster, `/readyz` the store's state. */
+  readonly store?: Pick<SharedStore, 'inventory' | 'status'>
 }
 
-export async function buildAdminApp ({ tokens, logger, metrics, inventory, isShuttingDown, accountUses }: AdminOptions): Promise<FastifyInstance> {
+export async function buildAdminApp ({ tokens, logger, metrics, inventory, isShuttingDown, accountUses, store }: AdminOptions): Promise<FastifyInstance> {
   const admin = Fastify({ loggerInstance: logger.child({ listener: 'admin' }), logController: new LogController({ disableRequestLogging: true }) })
   admin.get('/livez', async () => ({ status: 'ok' }))
   admin.get('/readyz', async (_request, reply) => {
@@ -46,11 +49,19 @@ export async function buildAdminApp ({ tokens, logger, metrics, inventory, isShu
     }))
     const shuttingDown = isShuttingDown()
     const isReady = !shuttingDown && tokens.isReady()
-    return reply.code(isReady ? 200 : 503).send({ status: isReady ? 'ready' : shuttingDown ? 'shutting down' : 'not ready', accounts, campaigns })
+    // The store never makes the proxy unready: without it each replica works on its own state (docs/deployment.md#several-replicas-sharing-state).
+    const shared = store?.status()
+    const storeState = shared === undefined ? {} : { store: { state: shared.state, since: new Date(shared.since).toISOString(), ...(shared.lastError === undefined ? {} : { lastError: shared.lastError }) } }
+    return reply.code(isReady ? 200 : 503).send({ status: isReady ? 'ready' : shuttingDown ? 'shutting down' : 'not ready', accounts, campaigns, ...storeState })
   })
   admin.get('/metrics', async (_request, reply) => {
     return reply.type(metrics.registry.contentType).send(await metrics.text())
   })
-  admin.get('/integrations', async () => inventory.report())
+  admin.get('/integrations', async () => {
+    if (store === undefined) return inventory.report()
+    // The cluster's counts; this replica's own while the store cannot answer, and said so.
+    const cluster = await store.inventory()
+    return cluster === undefined ? { ...inventory.report(), scope: 'replica' } : { ...cluster, scope: 'cluster' }
+  })
   return admin
 }

@@ -11,6 +11,7 @@ import { readSecret } from './config/secret.js'
 import type { Config, TlsConfig } from './config/types.js'
 import type { Logger } from 'pino'
 import type { Inventory } from './observability/inventory.js'
+import type { ClusterEvent } from './store/cluster-events.js'
 import { accessLogger } from './observability/logger.js'
 import type { ProxyMetrics } from './observability/metrics.js'
 import { LISTENER_CAMPAIGN, type ListenerTagged } from './proxy/campaigns.js'
@@ -40,9 +41,11 @@ export interface AppDependencies {
   readonly now?: () => number
   /** Bound of each Campaign call made for a Logon's session info (tests shorten it). */
   readonly sessionInfoTimeoutMs?: number
+  /** Tells the other replicas through the shared store (`store.redis`). */
+  readonly publish?: (event: ClusterEvent) => void
 }
 
-export async function buildApp ({ config, tokens, logger, metrics, inventory, control, now, sessionInfoTimeoutMs }: AppDependencies): Promise<FastifyInstance> {
+export async function buildApp ({ config, tokens, logger, metrics, inventory, control, now, sessionInfoTimeoutMs, publish }: AppDependencies): Promise<FastifyInstance> {
   // Read once at start: proxy sessions are signed with it (a rotated file takes effect on reload or restart).
   const sessionSecret = await readSessionSecret(config)
   const limits = config.limits
@@ -73,7 +76,7 @@ export async function buildApp ({ config, tokens, logger, metrics, inventory, co
     reply.header('x-request-id', request.id)
     done(null, payload)
   })
-  await app.register(proxyPlugin, { config, tokens, sessionSecret, metrics, inventory, accessLog: accessLogger(logger as Logger), control, ...(now === undefined ? {} : { now }), ...(sessionInfoTimeoutMs === undefined ? {} : { sessionInfoTimeoutMs }) })
+  await app.register(proxyPlugin, { config, tokens, sessionSecret, metrics, inventory, accessLog: accessLogger(logger as Logger), control, ...(now === undefined ? {} : { now }), ...(sessionInfoTimeoutMs === undefined ? {} : { sessionInfoTimeoutMs }), ...(publish === undefined ? {} : { publish }) })
   return app
 }
 

@@ -16,10 +16,11 @@ import { buildAdminApp } from './admin.js'
 import { buildApp, instanceListener, readSessionSecret, readTlsFiles } from './app.js'
 import { accountsByInstance } from './config/account-uses.js'
 import { ConfigError, loadConfig } from './config/load.js'
-import type { Config, ListenConfig } from './config/types.js'
+import type { Config, ListenConfig, RedisStoreConfig } from './config/types.js'
 import { SwitchableTokens } from './ims/switchable.js'
 import { TokenProvider, type TokenProviderOptions } from './ims/token-provider.js'
 import { Inventory } from './observability/inventory.js'
+import { SharedStore } from './store/redis-store.js'
 import { createLogger, flushLogger, stdoutDestination } from './observability/logger.js'
 import { ProxyMetrics } from './observability/metrics.js'
 import type { ProxyControl } from './proxy/plugin.js'
@@ -31,7 +32,7 @@ import type { ProxyControl } from './proxy/plugin.js'
  * about the Campaign instances (`campaign`, `campaigns`, `defaultCampaign`)
  * is applied by a reload.
  */
-export const RESTART_ONLY_KEYS = ['listen', 'admin'] as const
+export const RESTART_ONLY_KEYS = ['listen', 'admin', 'store'] as const
 /** Quiet time after the last file event before a watched configuration is re-read. */
 export const WATCH_DEBOUNCE_MS = 300
 
@@ -87,20 +88,23 @@ export async function startServer (initial: Config, logger: Logger, hooks: Serve
   const tokens = new SwitchableTokens(providerFor(config))
   const inventory = new Inventory(config.integrations, hooks.now)
   const control: { current?: ProxyControl } = {}
-  const app = await buildApp({ config, tokens, logger, metrics, inventory, control, ...(hooks.now === undefined ? {} : { now: hooks.now }), ...(sessionInfoTimeoutMs === undefined ? {} : { sessionInfoTimeoutMs }) })
-  const admin = await buildAdminApp({ tokens, logger, metrics, inventory, isShuttingDown: () => isShuttingDown, accountUses: () => accountsByInstance(config) })
+  const store = config.store.redis === undefined ? undefined : sharedStore(config, inventory, control, metrics, logger, hooks.now)
+  const app = await buildApp({ config, tokens, logger, metrics, inventory, control, ...(hooks.now === undefined ? {} : { now: hooks.now }), ...(sessionInfoTimeoutMs === undefined ? {} : { sessionInfoTimeoutMs }), ...(store === undefined ? {} : { publish: event => { store.publish(event) } }) })
+  const admin = await buildAdminApp({ tokens, logger, metrics, inventory, isShuttingDown: () => isShuttingDown, accountUses: () => accountsByInstance(config), ...(store === undefined ? {} : { store }) })
   const listeners = [...config.campaigns.values()].flatMap(instance => instance.listen === undefined ? [] : [{ name: instance.name, listen: instance.listen, server: instanceListener(app, config, instance.name) }])
   const closeListeners = async (): Promise<void> => {
     await Promise.all(listeners.map(async ({ server }) => { await new Promise(resolve => server.close(resolve)) }))
   }
   tokens.current.start()
   try {
+    // Never waits for the store: the proxy serves with its own state until the store answers.
+    await store?.start()
     await app.listen({ host: config.listen.host, port: config.listen.port })
     for (const { server, listen } of listeners) await listenOn(server, listen)
     await admin.listen({ host: config.admin.host, port: config.admin.port })
   } catch (err) {
     tokens.close()
-    await Promise.allSettled([app.close(), admin.close(), closeListeners()])
+    await Promise.allSettled([app.close(), admin.close(), closeListeners(), store?.close()])
     throw err
   }
   const campaignListenerUrls = new Map(listeners.map(({ name, server }) => [name, urlOf(server)]))
@@ -175,9 +179,43 @@ export async function startServer (initial: Config, logger: Logger, hooks: Serve
       isShuttingDown = true
       await Promise.all([app.close(), closeListeners()])
       tokens.close()
+      // After the last request: its counts and events are sent.
+      await store?.close()
       await admin.close()
     },
   }
+}
+
+/** The shared store of `store.redis`, reporting through the logs and metrics; the proxy control applies what it reads. */
+function sharedStore (config: Config, inventory: Inventory, control: { current?: ProxyControl }, metrics: ProxyMetrics, logger: Logger, now: (() => number) | undefined): SharedStore {
+  const redis = config.store.redis as RedisStoreConfig
+  return new SharedStore({
+    config: redis,
+    inventory,
+    apply: event => { control.current?.applyClusterEvent(event) },
+    // A Logoff must be known as long as its session could be presented; a lockout failure as long as it counts.
+    catchUpMs: Math.max(config.sessions.ttlSeconds, config.lockout.windowSeconds) * 1000,
+    observer: {
+      failed: (operation, err) => {
+        metrics.storeError(operation)
+        logger.debug({ operation, error: err.message }, 'shared store operation failed: this replica goes on with its own state')
+      },
+      stateChanged: status => {
+        metrics.storeUp(status.state === 'ok')
+        if (status.state === 'ok') logger.info({ store: redactedUrl(redis.url) }, 'shared store reachable: state is shared with the other replicas')
+        else logger.warn({ store: redactedUrl(redis.url), error: status.lastError }, 'shared store unreachable: Logoffs, lockout and inventory are this replica\'s own until it is back')
+      },
+      dropped: () => { metrics.storeError('outbox_full') },
+    },
+    ...(now === undefined ? {} : { now }),
+  })
+}
+
+/** A store URL for logs: without its password. */
+function redactedUrl (url: string): string {
+  const parsed = new URL(url)
+  if (parsed.password !== '') parsed.password = 'redacted'
+  return parsed.toString()
 }
 
 function urlOf (server: NetServer): string {

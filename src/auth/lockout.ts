@@ -134,10 +134,11 @@ export class LoginLockout {
     }
   }
 
-  recordFailure (login: string, address: string): FailureRecord {
+  /** A failure of `login` from `address`, at `at` (another replica's, told through the shared store) or now. */
+  recordFailure (login: string, address: string, at?: number): FailureRecord {
     const pair = key(login, address)
-    const own = this.#count(this.#addresses, pair, this.#settings.maxFailures)
-    const shared = this.#count(this.#logins, login, this.#settings.loginMaxFailures)
+    const own = this.#count(this.#addresses, pair, this.#settings.maxFailures, at)
+    const shared = this.#count(this.#logins, login, this.#settings.loginMaxFailures, at)
     const now = this.#now()
     return { locked: this.isLocked(login, address).locked, failures: own.failures.length, loginLocked: shared.lockedUntil > now }
   }
@@ -149,12 +150,16 @@ export class LoginLockout {
     this.#known.set(pair, true)
   }
 
-  #count (entries: LRUCache<string, Entry>, id: string, limit: number): Entry {
+  #count (entries: LRUCache<string, Entry>, id: string, limit: number, at?: number): Entry {
     const now = this.#now()
+    const since = now - this.#settings.windowSeconds * 1000
+    const when = Math.min(at ?? now, now)
     const entry = entries.get(id) ?? { failures: [], lockedUntil: 0 }
-    entry.failures = [...entry.failures.filter(at => at > now - this.#settings.windowSeconds * 1000), now]
+    // A failure older than the window (read back by a replica starting) counts for nothing.
+    if (when <= since) return entry
+    entry.failures = [...entry.failures.filter(t => t > since), when]
     if (entry.failures.length >= limit) {
-      entry.lockedUntil = now + this.#settings.lockSeconds * 1000
+      entry.lockedUntil = Math.max(entry.lockedUntil, when + this.#settings.lockSeconds * 1000)
       entry.failures = []
     }
     entries.set(id, entry)

@@ -128,6 +128,16 @@ export class PasswordChecker {
     return this.#conclude(isRight, presented, caller, key, reservation)
   }
 
+  /** Another replica's failed check of `login` from `address` (the shared store): counted by the lockout here too. */
+  recordFailureElsewhere (login: string, address: string, at: number): void {
+    this.#lockout.recordFailure(login, address, at)
+  }
+
+  /** Another replica's successful check: the address is known for the login here too. */
+  recordSuccessElsewhere (login: string, address: string): void {
+    this.#lockout.recordSuccess(login, address)
+  }
+
   /** How long a locked answer waits: the running average of scrypt runs with `hash`'s parameters. */
   lockedDelayMs (hash: string): number {
     return Math.min(MAX_LOCKED_DELAY_MS, this.#durations.get(parametersOf(hash)) ?? INITIAL_SCRYPT_MS)

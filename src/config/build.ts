@@ -9,14 +9,14 @@
  * document order.
  */
 import { buildTechnicalAccounts, buildWsdl } from './build-accounts.js'
-import { type BuildContext, createContext, type Data, number, record } from './build-context.js'
+import { type BuildContext, createContext, type Data, number, record, text } from './build-context.js'
 import { buildIntegrations } from './build-integrations.js'
 import { buildLimits, buildLockout } from './build-limits.js'
 import { buildListeners } from './build-listen.js'
 import { buildCampaigns, buildIms } from './build-upstreams.js'
 import type { Problem } from './problems.js'
 import { DEFAULTS, MIN_SESSION_SECRET_LENGTH } from './schema.js'
-import type { Config, IntegrationConfig, SessionsConfig } from './types.js'
+import type { Config, IntegrationConfig, RedisStoreConfig, SessionsConfig } from './types.js'
 
 /** The configuration `data` describes; problems are appended to `problems`. */
 export function buildConfig (data: Data, baseDir: string, problems: Problem[]): Config {
@@ -45,6 +45,7 @@ export function buildConfig (data: Data, baseDir: string, problems: Problem[]): 
     limits,
     lockout: buildLockout(data.lockout, ctx),
     logging: buildLogging(data.logging),
+    store: { redis: buildRedisStore(record(data.store).redis, ctx) },
   }
 }
 
@@ -64,6 +65,39 @@ function buildSessions (data: unknown, integrations: readonly IntegrationConfig[
 
 function buildTrustedProxies (data: unknown, { networksOf }: BuildContext): string[] {
   return networksOf(data, ['trustedProxies'])
+}
+
+/** `store.redis`: a redis:// or rediss:// URL; a password in the URL or as a secret, not both. */
+function buildRedisStore (data: unknown, ctx: BuildContext): RedisStoreConfig | undefined {
+  if (data === undefined || data === null) return undefined
+  const redis = record(data)
+  const path = ['store', 'redis']
+  const url = text(redis.url) ?? ''
+  const password = ctx.secretOf(redis.password, [...path, 'password'])
+  let parsed: URL | undefined
+  try {
+    parsed = new URL(url)
+  } catch {
+    parsed = undefined
+  }
+  if (parsed === undefined || !['redis:', 'rediss:'].includes(parsed.protocol) || parsed.hostname === '') {
+    if (url !== '') ctx.report([...path, 'url'], 'must be a redis:// or rediss:// (TLS) URL such as redis://redis:6379/0')
+  } else {
+    if (parsed.password !== '' && password !== undefined) ctx.report([...path, 'password'], 'is given twice: in store.redis.url and here; keep one (a secret file is safer than the URL)')
+    if (!/^(?:\/(?:\d{1,2})?)?$/.test(parsed.pathname)) ctx.report([...path, 'url'], 'may only name a database number after the host (redis://host:6379/0)')
+    if (parsed.search !== '' || parsed.hash !== '') ctx.report([...path, 'url'], 'must not carry a query or a fragment')
+  }
+  const caFile = ctx.file(redis.caFile, [...path, 'caFile'])
+  if (caFile !== undefined && parsed?.protocol !== 'rediss:') ctx.report([...path, 'caFile'], 'is only used with a rediss:// (TLS) URL')
+  return {
+    url,
+    username: text(redis.username),
+    password,
+    caFile,
+    keyPrefix: text(redis.keyPrefix) ?? DEFAULTS.store.keyPrefix,
+    timeoutSeconds: number(redis.timeoutSeconds, DEFAULTS.store.timeoutSeconds),
+    inventoryFlushSeconds: number(redis.inventoryFlushSeconds, DEFAULTS.store.inventoryFlushSeconds),
+  }
 }
 
 function buildLogging (data: unknown): Config['logging'] {

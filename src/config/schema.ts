@@ -51,6 +51,7 @@ export const DEFAULTS = Object.freeze({
   lockout: Object.freeze({ maxFailures: 3, windowSeconds: 600, lockSeconds: 300, loginMaxFailures: 20 }),
   clientCertificates: 'none',
   logging: Object.freeze({ level: 'info' }),
+  store: Object.freeze({ keyPrefix: 'campaign-ims-proxy:', timeoutSeconds: 0.5, inventoryFlushSeconds: 1 }),
 } as const)
 
 /** Inline session secrets shorter than this are refused: they sign every proxy session. */
@@ -183,6 +184,17 @@ export const CONFIG_SCHEMA: SchemaObject = mapping({
     loginMaxFailures: { type: 'integer', minimum: 1 },
   }),
   logging: mapping({ level: { enum: [...LOG_LEVELS] } }),
+  store: mapping({
+    redis: mapping({
+      url: text,
+      username: text,
+      password: secret,
+      caFile: optionalText,
+      keyPrefix: { type: 'string', pattern: '^[A-Za-z0-9._:-]{1,64}$' },
+      timeoutSeconds: seconds,
+      inventoryFlushSeconds: seconds,
+    }, ['url']),
+  }),
 })
 
 const ajv = new Ajv({

@@ -167,6 +167,26 @@ export interface LockoutConfig {
   readonly loginMaxFailures: number
 }
 
+/**
+ * `store.redis` (docs/deployment.md#several-replicas-sharing-state): Logoff
+ * revocations, the lockout, remembered passthrough sessions and the
+ * inventory shared by every replica through Redis or Valkey.
+ */
+export interface RedisStoreConfig {
+  /** `redis://` or `rediss://` (TLS) URL: host, port, database; a password in it is read as the password. */
+  readonly url: string
+  readonly username: string | undefined
+  readonly password: SecretSource | undefined
+  /** Extra CA bundle (PEM) to verify a `rediss://` server. */
+  readonly caFile: string | undefined
+  /** Prefix of every key and stream the proxy uses (several proxies can share one database). */
+  readonly keyPrefix: string
+  /** Connect and command limit: past it the call fails and the proxy goes on with its own state. */
+  readonly timeoutSeconds: number
+  /** How often inventory counts are added to the shared ones. */
+  readonly inventoryFlushSeconds: number
+}
+
 export interface Config {
   readonly listen: ProxyListenConfig
   readonly admin: ListenConfig
@@ -190,4 +210,6 @@ export interface Config {
   readonly limits: LimitsConfig
   readonly lockout: LockoutConfig
   readonly logging: { readonly level: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent' }
+  /** Shared state for several replicas; undefined: every replica keeps its own (the default). */
+  readonly store: { readonly redis: RedisStoreConfig | undefined }
 }

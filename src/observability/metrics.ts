@@ -55,6 +55,8 @@ export class ProxyMetrics {
   readonly #passwordChecks: Gauge<'state'>
   readonly #slowReaders: Counter<'integration'>
   readonly #refused: Counter<'integration' | 'reason'>
+  readonly #storeUp: Gauge
+  readonly #storeErrors: Counter<'operation'>
   readonly #methods = new Set<string>()
 
   constructor (options: { readonly tokens: TokenStatusSource, readonly now?: () => number, readonly defaultMetrics?: boolean }) {
@@ -142,6 +144,17 @@ export class ProxyMetrics {
       labelNames: ['integration', 'reason'],
       registers,
     })
+    this.#storeUp = new Gauge({
+      name: `${METRIC_PREFIX}store_up`,
+      help: 'Whether the shared store (store.redis) answers: 1 yes, 0 no (each replica then keeps its own Logoffs, lockout and inventory). Absent without a store.',
+      registers: [],
+    })
+    this.#storeErrors = new Counter({
+      name: `${METRIC_PREFIX}store_errors_total`,
+      help: 'Shared store operations that failed, by operation (publish: telling the other replicas; read: hearing from them; flush: inventory counts; report: the cluster inventory; outbox_full: an event dropped while the store was away).',
+      labelNames: ['operation'],
+      registers: [],
+    })
     this.#queued = new Gauge({
       name: `${METRIC_PREFIX}queued_requests`,
       help: 'Requests waiting for a concurrency slot, by integration ("(unidentified)": callers no integration is attributed to; "(process)": the process-wide limit).',
@@ -206,6 +219,25 @@ export class ProxyMetrics {
   /** A streamed answer cut because its client stopped reading (limits.responseIdleTimeoutSeconds). */
   slowReader (integration: string | undefined): void {
     this.#slowReaders.inc({ integration: integration ?? UNKNOWN_INTEGRATION })
+  }
+
+  /** The shared store answers (1) or not (0); the store's metrics appear from the first call. */
+  storeUp (isUp: boolean): void {
+    this.#registerStore()
+    this.#storeUp.set(isUp ? 1 : 0)
+  }
+
+  storeError (operation: string): void {
+    this.#registerStore()
+    this.#storeErrors.inc({ operation })
+  }
+
+  #storeRegistered = false
+  #registerStore (): void {
+    if (this.#storeRegistered) return
+    this.#storeRegistered = true
+    this.registry.registerMetric(this.#storeUp)
+    this.registry.registerMetric(this.#storeErrors)
   }
 
   /** A call refused by `integration`'s allowedMethods or allowedPaths. */

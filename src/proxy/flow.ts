@@ -15,6 +15,7 @@ import { decideIdentity, SOAP_ROUTER_PATH, WSDL_PATH, type IdentityDecision, typ
 import { leastPrivilegeRefusal } from '../auth/least-privilege.js'
 import { callerAddress, isInBlockList, normaliseAddress } from '../auth/networks.js'
 import type { PasswordChecker } from '../auth/password-check.js'
+import type { ProxySession } from '../auth/sessions.js'
 import { checkDispatch } from '../soap/dispatch.js'
 import { SOAP_CONTENT_TYPE } from '../soap/envelope.js'
 import { ProxyFault } from '../soap/faults.js'
@@ -44,6 +45,8 @@ export interface FlowDependencies {
   readonly tokens: TokenSource
   readonly passwords: PasswordChecker
   readonly remembered: RememberedSessions
+  /** A Logoff answered here (told to the other replicas when they share a store). */
+  readonly onLogoff: ((session: ProxySession) => void) | undefined
   readonly admission: Admission
   readonly rejections: RejectionBudget
   readonly health: UpstreamHealth
@@ -65,6 +68,7 @@ export function requestFlow (deps: FlowDependencies): (request: FastifyRequest, 
   const answerLocally = async (r: Routing, campaign: CampaignUpstream, decision: IdentityDecision & { kind: 'logon' | 'logoff' }, context: ProxyContext, reply: FastifyReply): Promise<FastifyReply> => {
     if (decision.kind === 'logoff') {
       r.sessions.revoke(decision.session)
+      deps.onLogoff?.(decision.session)
       return reply.code(200).type(SOAP_CONTENT_TYPE).send(logoffResponse(decision.urn))
     }
     await verify(decision.password, context.caller)

@@ -12,6 +12,7 @@ import { PasswordChecker, type PasswordCheckSettings } from '../auth/password-ch
 import { CampaignClient, campaignPool } from '../campaign/client.js'
 import type { CampaignInstanceConfig, Config } from '../config/types.js'
 import type { Inventory } from '../observability/inventory.js'
+import type { ApplyClusterEvent, ClusterEvent } from '../store/cluster-events.js'
 import type { ProxyMetrics } from '../observability/metrics.js'
 import { SOAP_CONTENT_TYPE } from '../soap/envelope.js'
 import { PROXY_FAULTS, proxyFaultBody } from '../soap/faults.js'
@@ -41,6 +42,8 @@ export const RETIRED_POOL_GRACE_MS = 10 * 60 * 1000
 /** Replaces the configuration-derived state of a running proxy (reload). */
 export interface ProxyControl {
   reconfigure (config: Config, sessionSecret: string | undefined): void
+  /** Applies what another replica told through the shared store (a Logoff, a lockout outcome, a remembered session). */
+  applyClusterEvent: ApplyClusterEvent
 }
 
 export interface ProxyPluginOptions {
@@ -59,12 +62,15 @@ export interface ProxyPluginOptions {
   readonly clock?: () => number
   /** Limit of each Campaign call made for a Logon's session info (default SESSION_INFO_TIMEOUT_MS). */
   readonly sessionInfoTimeoutMs?: number
+  /** Tells the other replicas (`store.redis`); undefined: this replica keeps its state to itself. */
+  readonly publish?: (event: ClusterEvent) => void
 }
 
 export async function proxyPlugin (app: FastifyInstance, options: ProxyPluginOptions): Promise<void> {
-  const { tokens, metrics, inventory, now = Date.now, clock = () => performance.now() } = options
+  const { tokens, metrics, inventory, publish, now = Date.now, clock = () => performance.now() } = options
   const initial = options.config
   const remembered = rememberedSessions(now)
+  if (publish !== undefined) remembered.onRemember = (digest, session) => { publish({ kind: 'remembered', digest, integration: session.integration, login: session.login, at: now() }) }
   let routing = routingOf(initial, options.sessionSecret, remembered, now)
   const passwords = new PasswordChecker({
     now,
@@ -73,6 +79,7 @@ export async function proxyPlugin (app: FastifyInstance, options: ProxyPluginOpt
     onOutcome: (outcome, { integration, login }, caller, { failures, locked, loginLocked }) => {
       metrics.logon(integration.name, outcome)
       if (outcome === 'failure') app.log.warn({ login, caller, failures, locked, loginLocked, integration: integration.name }, 'failed logon')
+      if (publish !== undefined && (outcome === 'failure' || outcome === 'success')) publish({ kind: outcome === 'failure' ? 'failed' : 'succeeded', login, address: caller, at: now() })
     },
     onGateChange: ({ running, queued }) => { metrics.passwordChecks(running, queued) },
   })
@@ -82,6 +89,14 @@ export async function proxyPlugin (app: FastifyInstance, options: ProxyPluginOpt
       passwords.configure(passwordCheckSettings(config))
       inventory.configure(config.integrations)
       reconfigureCampaigns(config)
+    },
+    applyClusterEvent: (event) => {
+      switch (event.kind) {
+        case 'revoked': routing.sessions.revoke(event.session); break
+        case 'failed': passwords.recordFailureElsewhere(event.login, event.address, event.at); break
+        case 'succeeded': passwords.recordSuccessElsewhere(event.login, event.address); break
+        case 'remembered': remembered.setElsewhere(event.digest, { integration: event.integration, login: event.login }, event.at); break
+      }
     },
   }
   // One pair of pools and one session info source per instance; a reload rebuilds only the instances whose upstream settings changed.
@@ -129,6 +144,7 @@ export async function proxyPlugin (app: FastifyInstance, options: ProxyPluginOpt
     tokens,
     passwords,
     remembered,
+    onLogoff: publish === undefined ? undefined : session => { publish({ kind: 'revoked', session }) },
     admission: new Admission(metrics),
     rejections: new RejectionBudget(now),
     health: new UpstreamHealth(app.log),

@@ -3,7 +3,7 @@
  * per configuration (start and reload) and replaced as a whole: a request
  * keeps the routing it started with.
  */
-import { randomBytes } from 'node:crypto'
+import { createHash, randomBytes } from 'node:crypto'
 import { LRUCache } from 'lru-cache'
 import { CertificateMatcher } from '../auth/client-certificates.js'
 import type { IdentityTables } from '../auth/identity.js'
@@ -20,10 +20,49 @@ export interface RememberedSession {
   readonly login: string | undefined
 }
 
-export type RememberedSessions = LRUCache<string, RememberedSession>
+/**
+ * The passthrough sessions remembered here (by token) and those other
+ * replicas remembered (by a digest of the token, as the shared store
+ * carries it: never the token itself).
+ */
+export class RememberedSessions {
+  readonly #byToken: LRUCache<string, RememberedSession>
+  readonly #byDigest: LRUCache<string, RememberedSession>
+  readonly #now: () => number
+  /** Set when a shared store tells the other replicas. */
+  onRemember: ((digest: string, session: RememberedSession) => void) | undefined
+
+  constructor (now: () => number) {
+    this.#now = now
+    const options = { max: MAX_REMEMBERED_SESSIONS, ttl: REMEMBERED_SESSION_TTL_MS, ttlResolution: 0, perf: { now } }
+    this.#byToken = new LRUCache<string, RememberedSession>(options)
+    this.#byDigest = new LRUCache<string, RememberedSession>(options)
+  }
+
+  set (sessionToken: string, session: RememberedSession): void {
+    this.#byToken.set(sessionToken, session)
+    this.onRemember?.(sessionDigest(sessionToken), session)
+  }
+
+  get (sessionToken: string): RememberedSession | undefined {
+    // The digest only when another replica told of a session: no hashing on a single replica.
+    return this.#byToken.get(sessionToken) ?? (this.#byDigest.size === 0 ? undefined : this.#byDigest.get(sessionDigest(sessionToken)))
+  }
+
+  /** A session another replica remembered at `at`: valid here for the rest of its time. */
+  setElsewhere (digest: string, session: RememberedSession, at: number): void {
+    const ttl = REMEMBERED_SESSION_TTL_MS - (this.#now() - at)
+    if (ttl > 0) this.#byDigest.set(digest, session, { ttl })
+  }
+}
+
+/** What the shared store carries of a Campaign session token: its SHA-256 (the token has far too much entropy to be guessed from it). */
+export function sessionDigest (sessionToken: string): string {
+  return createHash('sha256').update(sessionToken).digest('base64url')
+}
 
 export function rememberedSessions (now: () => number): RememberedSessions {
-  return new LRUCache<string, RememberedSession>({ max: MAX_REMEMBERED_SESSIONS, ttl: REMEMBERED_SESSION_TTL_MS, ttlResolution: 0, perf: { now } })
+  return new RememberedSessions(now)
 }
 
 /**

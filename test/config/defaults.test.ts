@@ -34,6 +34,7 @@ t.test('a minimal configuration is completed with every default', async t => {
     limits: { maxBodyBytes: 1073741824, replayLimitBytes: 1048576, headBytes: 65536, maxHeaderBytes: 16384, maxConcurrentRequests: 1024, queueDepth: 1024, queueTimeoutSeconds: 5, maxConcurrentRequestsTotal: 4096, maxUnidentifiedRequests: 256, unidentifiedConnections: 16, responseIdleTimeoutSeconds: 30, maxPipelinedRequests: 32, requestTimeoutSeconds: 300, headersTimeoutSeconds: 30, keepAliveTimeoutSeconds: 72, maxConcurrentPasswordChecks: 2, passwordCheckQueueDepth: 32, passwordCheckQueueDepthPerLogin: 8 },
     lockout: { maxFailures: 3, windowSeconds: 600, lockSeconds: 300, loginMaxFailures: 20 },
     logging: { level: 'info' },
+    store: { redis: undefined },
   }, 'every key the file leaves out has its documented default')
   t.equal(config.technicalAccounts.size, 0, 'no technical account is invented')
 })
@@ -62,6 +63,7 @@ t.test('DEFAULTS: the named constants, frozen', async t => {
     lockout: { maxFailures: 3, windowSeconds: 600, lockSeconds: 300, loginMaxFailures: 20 },
     clientCertificates: 'none',
     logging: { level: 'info' },
+    store: { keyPrefix: 'campaign-ims-proxy:', timeoutSeconds: 0.5, inventoryFlushSeconds: 1 },
   }, 'the defaults the brief and the documentation list')
   t.ok(Object.isFrozen(DEFAULTS) && Object.isFrozen(DEFAULTS.ims.backoff), 'DEFAULTS cannot be altered by a consumer')
   t.same(LOG_LEVELS, ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], "pino's levels")

@@ -50,6 +50,7 @@ t.test('example.yaml loads with a small environment', async t => {
     limits: { maxBodyBytes: 1073741824, replayLimitBytes: 1048576, headBytes: 65536, maxHeaderBytes: 16384, maxConcurrentRequests: 1024, queueDepth: 1024, queueTimeoutSeconds: 5, maxConcurrentRequestsTotal: 4096, maxUnidentifiedRequests: 256, unidentifiedConnections: 16, responseIdleTimeoutSeconds: 30, maxPipelinedRequests: 32, requestTimeoutSeconds: 300, headersTimeoutSeconds: 30, keepAliveTimeoutSeconds: 72, maxConcurrentPasswordChecks: 2, passwordCheckQueueDepth: 32, passwordCheckQueueDepthPerLogin: 8 },
     lockout: { maxFailures: 3, windowSeconds: 600, lockSeconds: 300, loginMaxFailures: 20 },
     logging: { level: 'info' },
+    store: { redis: undefined },
   }, 'every documented value, each equal to its default where the comment says so')
 })
 
@@ -101,6 +102,7 @@ t.test('default.yaml: required variables and secret files only', async t => {
     limits: { maxBodyBytes: 1073741824, replayLimitBytes: 1048576, headBytes: 65536, maxHeaderBytes: 16384, maxConcurrentRequests: 1024, queueDepth: 1024, queueTimeoutSeconds: 5, maxConcurrentRequestsTotal: 4096, maxUnidentifiedRequests: 256, unidentifiedConnections: 16, responseIdleTimeoutSeconds: 30, maxPipelinedRequests: 32, requestTimeoutSeconds: 300, headersTimeoutSeconds: 30, keepAliveTimeoutSeconds: 72, maxConcurrentPasswordChecks: 2, passwordCheckQueueDepth: 32, passwordCheckQueueDepthPerLogin: 8 },
     lockout: { maxFailures: 3, windowSeconds: 600, lockSeconds: 300, loginMaxFailures: 20 },
     logging: { level: 'info' },
+    store: { redis: undefined },
   }, 'the sidecar defaults: loopback callers mapped to the one account')
 
   const tuned = parse(yaml, {
