@@ -1,12 +1,14 @@
 /**
  * The admin listener, on its own port, never on the proxy's: liveness and
- * readiness for orchestrators, Prometheus metrics, and the migration
- * inventory.
+ * readiness for orchestrators, Prometheus metrics, the migration
+ * inventory, and at `/` the migration status page for people
+ * (docs/operations.md#migration-status-page).
  */
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify'
 import type { AccountUses } from './config/account-uses.js'
-import type { Inventory } from './observability/inventory.js'
+import type { Inventory, InventoryReport } from './observability/inventory.js'
 import type { ProxyMetrics } from './observability/metrics.js'
+import { renderStatusPage, STATUS_PAGE_HEADERS } from './observability/status-page.js'
 import type { SharedStore } from './store/redis-store.js'
 
 export interface ReadinessSource {
@@ -57,11 +59,18 @@ export async function buildAdminApp ({ tokens, logger, metrics, inventory, isShu
   admin.get('/metrics', async (_request, reply) => {
     return reply.type(metrics.registry.contentType).send(await metrics.text())
   })
-  admin.get('/integrations', async () => {
+  /** The cluster's counts with a shared store; this replica's own while the store cannot answer, and said so. */
+  const inventoryReport = async (): Promise<InventoryReport & { scope?: 'cluster' | 'replica' }> => {
     if (store === undefined) return inventory.report()
-    // The cluster's counts; this replica's own while the store cannot answer, and said so.
     const cluster = await store.inventory()
     return cluster === undefined ? { ...inventory.report(), scope: 'replica' } : { ...cluster, scope: 'cluster' }
+  }
+  admin.get('/integrations', inventoryReport)
+  admin.get('/', async (_request, reply) => {
+    const report = await inventoryReport()
+    // The inventory's clock (the one its lastSeen times come from) is the page's.
+    const page = renderStatusPage({ report, tokens: tokens.status(), uses: accountUses(), now: Date.parse(report.generatedAt) })
+    return reply.headers(STATUS_PAGE_HEADERS).send(page)
   })
   return admin
 }
