@@ -206,6 +206,7 @@ function sharedStore (config: Config, inventory: Inventory, control: { current?:
         else logger.warn({ store: redactedUrl(redis.url), error: status.lastError }, 'shared store unreachable: Logoffs, lockout and inventory are this replica\'s own until it is back')
       },
       dropped: () => { metrics.storeError('outbox_full') },
+      event: (direction, kind) => { metrics.storeEvent(direction, kind) },
     },
     ...(now === undefined ? {} : { now }),
   })

@@ -57,6 +57,7 @@ export class ProxyMetrics {
   readonly #refused: Counter<'integration' | 'reason'>
   readonly #storeUp: Gauge
   readonly #storeErrors: Counter<'operation'>
+  readonly #storeEvents: Counter<'direction' | 'kind'>
   readonly #methods = new Set<string>()
 
   constructor (options: { readonly tokens: TokenStatusSource, readonly now?: () => number, readonly defaultMetrics?: boolean }) {
@@ -155,6 +156,12 @@ export class ProxyMetrics {
       labelNames: ['operation'],
       registers: [],
     })
+    this.#storeEvents = new Counter({
+      name: `${METRIC_PREFIX}store_events_total`,
+      help: 'Events shared with the other replicas through the store, by direction (sent, received) and kind (revoked: a Logoff; failed, succeeded: a password check; remembered: a passthrough session).',
+      labelNames: ['direction', 'kind'],
+      registers: [],
+    })
     this.#queued = new Gauge({
       name: `${METRIC_PREFIX}queued_requests`,
       help: 'Requests waiting for a concurrency slot, by integration ("(unidentified)": callers no integration is attributed to; "(process)": the process-wide limit).',
@@ -232,12 +239,18 @@ export class ProxyMetrics {
     this.#storeErrors.inc({ operation })
   }
 
+  storeEvent (direction: 'sent' | 'received', kind: string): void {
+    this.#registerStore()
+    this.#storeEvents.inc({ direction, kind })
+  }
+
   #storeRegistered = false
   #registerStore (): void {
     if (this.#storeRegistered) return
     this.#storeRegistered = true
     this.registry.registerMetric(this.#storeUp)
     this.registry.registerMetric(this.#storeErrors)
+    this.registry.registerMetric(this.#storeEvents)
   }
 
   /** A call refused by `integration`'s allowedMethods or allowedPaths. */

@@ -54,6 +54,8 @@ export interface StoreObserver {
   readonly stateChanged?: (status: StoreStatus) => void
   /** An event was dropped from the full outbox. */
   readonly dropped?: () => void
+  /** An event reached the store, or came from another replica and was applied. */
+  readonly event?: (direction: 'sent' | 'received', kind: ClusterEvent['kind']) => void
 }
 
 export type StoreOperation = 'publish' | 'read' | 'flush' | 'report'
@@ -198,6 +200,7 @@ export class SharedStore {
 
   async #send (encoded: string): Promise<void> {
     await (this.#client as Redis).xadd(this.#keys.events, 'MAXLEN', '~', MAX_STREAM_EVENTS, '*', 'r', this.replicaId, 'e', encoded)
+    this.#observer.event?.('sent', (JSON.parse(encoded) as ClusterEvent).kind)
   }
 
   /** Sends the events kept while the store was away, in order; stops at the first failure (kept for the next try). */
@@ -239,7 +242,10 @@ export class SharedStore {
             this.#lastId = id
             const from = fieldOf(fields, 'r')
             const event = from === this.replicaId ? undefined : decodeEvent(fieldOf(fields, 'e') ?? '')
-            if (event !== undefined) this.#apply(event)
+            if (event !== undefined) {
+              this.#apply(event)
+              this.#observer.event?.('received', event.kind)
+            }
           }
         }
       } catch (err) {
