@@ -69,6 +69,8 @@ export interface SharedStoreOptions {
   readonly catchUpMs: number
   readonly observer?: StoreObserver
   readonly now?: () => number
+  /** Events kept while the store is unreachable (default MAX_OUTBOX_EVENTS). */
+  readonly maxOutbox?: number
 }
 
 export class SharedStore {
@@ -78,6 +80,7 @@ export class SharedStore {
   readonly #apply: ApplyClusterEvent
   readonly #observer: StoreObserver
   readonly #now: () => number
+  readonly #maxOutbox: number
   readonly #keys: { readonly events: string, readonly integration: (name: string) => string, readonly unknown: (id: string) => string, readonly unknownIndex: string }
   #client: Redis | undefined
   #reader: Redis | undefined
@@ -95,6 +98,7 @@ export class SharedStore {
     this.#apply = options.apply
     this.#observer = options.observer ?? {}
     this.#now = options.now ?? Date.now
+    this.#maxOutbox = options.maxOutbox ?? MAX_OUTBOX_EVENTS
     const prefix = options.config.keyPrefix
     this.#keys = {
       events: `${prefix}events`,
@@ -192,7 +196,7 @@ export class SharedStore {
 
   #queue (encoded: string): void {
     this.#outbox.push(encoded)
-    if (this.#outbox.length > MAX_OUTBOX_EVENTS) {
+    if (this.#outbox.length > this.#maxOutbox) {
       this.#outbox.shift()
       this.#observer.dropped?.()
     }
@@ -354,7 +358,7 @@ function fieldOf (fields: readonly string[], name: string): string | undefined {
 }
 
 /** ioredis options: fail fast (no offline queue, no retries per command), reconnect with a capped backoff, TLS for rediss://. */
-async function connectionOptions (config: RedisStoreConfig): Promise<RedisOptions & { commandTimeout: number }> {
+export async function connectionOptions (config: RedisStoreConfig): Promise<RedisOptions & { commandTimeout: number }> {
   const timeoutMs = Math.ceil(config.timeoutSeconds * 1000)
   const password = config.password === undefined ? undefined : await readSecret(config.password as SecretSource)
   const tls = config.url.startsWith('rediss:') ? { ...(config.caFile === undefined ? {} : { ca: readFileSync(config.caFile) }) } : undefined

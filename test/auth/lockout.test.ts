@@ -95,3 +95,15 @@ t.test('the per-login budget: 20 failures from any addresses lock the login exce
   now += 61_000
   t.same(forgetful.isLocked('etl', '10.9.9.9'), { locked: true, retryAfterSeconds: 239 }, 'then it is an address like any other')
 })
+
+t.test('failures told by another replica count at their own time', async t => {
+  let now = 1_000_000
+  const lockout = new LoginLockout({ maxFailures: 2, windowSeconds: 60, lockSeconds: 30, now: () => now })
+  lockout.recordFailure('op', '10.0.0.1', now - 61_000)
+  t.notOk(lockout.isLocked('op', '10.0.0.1').locked, 'a failure older than the window counts for nothing')
+  lockout.recordFailure('op', '10.0.0.1', now - 10_000)
+  lockout.recordFailure('op', '10.0.0.1', now + 5_000)
+  t.same(lockout.isLocked('op', '10.0.0.1'), { locked: true, retryAfterSeconds: 30 }, 'two in the window lock; a time ahead of this clock counts as now')
+  now += 31_000
+  t.notOk(lockout.isLocked('op', '10.0.0.1').locked, 'the lock ends after lockSeconds')
+})

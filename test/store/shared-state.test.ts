@@ -3,6 +3,7 @@
 // the login; /integrations is the same on both; the store stopped mid-run
 // leaves traffic and sessions working, and sharing resumes once it is back.
 import { randomBytes } from 'node:crypto'
+import { isDeepStrictEqual } from 'node:util'
 import t from 'tap'
 import { hashPassword } from '../../src/auth/passwords.js'
 import { CampaignSimulator } from '../../src/sim/campaign.js'
@@ -39,6 +40,7 @@ store:
 integrations:
   - { name: nightly-etl, login: etl_operator, passwordHash: '${hash}', technicalAccount: marketing }
   - { name: website, login: web_operator, passwordHash: '${hash}', technicalAccount: marketing }
+  - { name: crm-sync, mode: passthrough, login: admin }
 `
   const a = await startProxyProcess(t, yaml)
   const b = await startProxyProcess(t, yaml)
@@ -101,15 +103,27 @@ integrations:
   t.test('/integrations shows the same cluster on both replicas', async t => {
     const token = await session(a)
     for (let i = 0; i < 3; i++) t.equal((await getOption(i % 2 === 0 ? a : b, token)).status, 200, `call ${i + 1} through ${i % 2 === 0 ? 'A' : 'B'}`)
+    // A passthrough Logon on A: the session Campaign gives it attributes its calls on B too.
+    const native = await logon(a, 'admin', 'admin')
+    const nativeSession = outputText(native.text, 'pstrSessionToken') ?? ''
+    t.match(nativeSession, /^___/, 'Campaign answers the passthrough Logon through A')
+    const remembered = async (): Promise<number> => await metric(b, 'campaign_ims_proxy_store_events_total{direction="received",kind="remembered"}')
+    await eventually(async () => await remembered() >= 1, 'B hearing of the session Campaign issued through A')
+    t.equal((await getOption(b, nativeSession)).status, 200, 'the passthrough call through B is served')
+    const expected = {
+      'nightly-etl': { 'xtk:session#Logon': 2, 'xtk:session#GetOption': 4, 'xtk:session#Logoff': 1 },
+      'crm-sync': { 'xtk:session#Logon': 1, 'xtk:session#GetOption': 1 },
+    }
+    const methodsOf = (inventory: Awaited<ReturnType<typeof inventoryOf>>): Record<string, Record<string, number>> =>
+      Object.fromEntries(inventory.integrations.filter(i => i.name in expected).map(i => [i.name, i.methods]))
     await eventually(async () => {
       const [onA, onB] = [await inventoryOf(a), await inventoryOf(b)]
-      return JSON.stringify(onA) === JSON.stringify(onB) && onA.integrations.find(i => i.name === 'nightly-etl')?.methods['xtk:session#GetOption'] === 4
+      return isDeepStrictEqual(onA, onB) && isDeepStrictEqual(methodsOf(onA), expected)
     }, 'both inventories to agree on every call')
     const inventory = await inventoryOf(a)
     t.equal(inventory.scope, 'cluster', 'the inventory is the cluster\'s')
     t.same(inventory, await inventoryOf(b), 'identical on both replicas')
-    const etl = inventory.integrations.find(i => i.name === 'nightly-etl')
-    t.same(etl?.methods, { 'xtk:session#Logon': 2, 'xtk:session#GetOption': 4, 'xtk:session#Logoff': 1 }, 'the calls of both replicas, each counted once')
+    t.same(methodsOf(inventory), expected, 'the calls of both replicas, each counted once; the passthrough call through B attributed to crm-sync by the session remembered on A')
   })
 
   t.test('the store stopped mid-run: traffic and sessions go on; sharing resumes when it is back', async t => {
