@@ -14,7 +14,7 @@ t.test('store.redis loads with its defaults; without it nothing is shared', asyn
 })
 
 t.test('store.redis problems are named by key', async t => {
-  const problems = (redis: string): string[] => problemsOf(`${MINIMAL}store:\n  redis: ${redis}\n`)
+  const problems = (redis: string): readonly string[] => problemsOf(`${MINIMAL}store:\n  redis: ${redis}\n`)
   t.same(problems('{ url: http://redis:6379 }'), ['store.redis.url: must be a redis:// or rediss:// (TLS) URL such as redis://redis:6379/0'], 'another scheme')
   t.same(problems('{ url: not-a-url }'), ['store.redis.url: must be a redis:// or rediss:// (TLS) URL such as redis://redis:6379/0'], 'not a URL')
   t.same(problems('{ url: "redis://:pw@redis:6379", password: pw }'), ['store.redis.password: is given twice: in store.redis.url and here; keep one (a secret file is safer than the URL)'], 'a password twice')

@@ -12,7 +12,7 @@ import type { IntegrationConfig, RedisStoreConfig } from '../../src/config/types
 import { Inventory, MAX_UNKNOWN_CALLERS } from '../../src/observability/inventory.js'
 import { decodeEvent, encodeEvent, type ClusterEvent } from '../../src/store/cluster-events.js'
 import { connectionOptions, SharedStore, type StoreOperation } from '../../src/store/redis-store.js'
-import { hasRedisServer, startRedisServer, type RedisServer } from '../fixtures/redis-server.js'
+import { redisServerMissing, startRedisServer, type RedisServer } from '../fixtures/redis-server.js'
 import { eventually } from '../fixtures/wait.js'
 
 t.setTimeout(120_000)
@@ -85,7 +85,7 @@ async function harness (t: Test): Promise<Harness> {
   }
 }
 
-t.test('events between stores; own and damaged ones are not applied; the outbox while the server is down', { skip: !hasRedisServer(t) }, async t => {
+t.test('events between stores; own and damaged ones are not applied; the outbox while the server is down', { skip: redisServerMissing(t) }, async t => {
   const h = await harness(t)
   const one = await h.store(new Inventory([ETL]), { maxOutbox: 3 })
   const two = await h.store(new Inventory([ETL]))
@@ -116,7 +116,7 @@ t.test('events between stores; own and damaged ones are not applied; the outbox 
   t.pass('events flow again after the recovery')
 })
 
-t.test('the inventory: counts of both stores added up, kept while the server is down, unknown callers capped', { skip: !hasRedisServer(t) }, async t => {
+t.test('the inventory: counts of both stores added up, kept while the server is down, unknown callers capped', { skip: redisServerMissing(t) }, async t => {
   const h = await harness(t)
   let now = Date.parse('2026-12-01T10:00:00Z')
   const clock = (): number => now
