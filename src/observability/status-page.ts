@@ -21,7 +21,8 @@ export interface TokenState {
 }
 
 export interface StatusPageInput {
-  readonly report: InventoryReport
+  /** `scope`: with a shared store, whether the counts are the cluster's or (store unreachable) this replica's own. */
+  readonly report: InventoryReport & { readonly scope?: 'cluster' | 'replica' }
   readonly tokens: readonly TokenState[]
   readonly uses: AccountUses
   /** ms epoch: the page's time, for "ago" and "in". */
@@ -252,6 +253,13 @@ footer { margin-top: 1.5rem; color: #6e6e73; }
 `
 
 /** The whole page. */
+/** Whose counts the page shows (fixed texts: nothing to escape). */
+function scopeText (scope: 'cluster' | 'replica' | undefined): string {
+  if (scope === 'cluster') return 'from the shared store: every replica\'s calls'
+  if (scope === 'replica') return 'by this replica alone (the shared store cannot be reached): its own calls since it started'
+  return 'by this replica, counting since it started'
+}
+
 export function renderStatusPage (input: StatusPageInput): string {
   const { report, now } = input
   const integrations = report.integrations
@@ -278,7 +286,7 @@ export function renderStatusPage (input: StatusPageInput): string {
 ${[...instances].map(([instance, accounts]) => instanceSection(instance, accounts, input, hasToken))}
 ${unknownCallersSection(report, now)}
 ${tokensSection(input)}
-<footer>Generated <time datetime="${generated}">${generated}</time> by this replica, counting since it started; reloads every ${REFRESH_SECONDS} s. Auth paths, faults, methods and last seen count every instance; calls are per instance.</footer>
+<footer>Generated <time datetime="${generated}">${generated}</time> ${scopeText(report.scope)}; reloads every ${REFRESH_SECONDS} s. Auth paths, faults, methods and last seen count every instance; calls are per instance.</footer>
 </body>
 </html>
 `.text

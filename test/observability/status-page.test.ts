@@ -218,3 +218,13 @@ t.test('the headers the page is sent with', async t => {
     'cache-control': 'no-store',
   })
 })
+
+t.test('the footer says whose counts the page shows', async t => {
+  const footer = (scope: 'cluster' | 'replica' | undefined): string => {
+    const report = { generatedAt: new Date(NOW).toISOString(), integrations: [], unknownCallers: [], ...(scope === undefined ? {} : { scope }) }
+    return part(render({ report }), '<footer', '</footer>')
+  }
+  t.match(footer(undefined), 'by this replica, counting since it started', 'without a shared store: this replica')
+  t.match(footer('cluster'), 'from the shared store: every replica&#39;s calls', 'with the store: the cluster')
+  t.match(footer('replica'), 'by this replica alone (the shared store cannot be reached)', 'the store unreachable: said so')
+})
