@@ -79,7 +79,7 @@ export async function sourceAddressTowards (url) {
  * `networkAddress`; a token is tried before the network, so only calls
  * without one take the network path.
  */
-export async function startProxy ({ upstreamUrl, ims, dir, name, networkAddress, execArgv = [] }) {
+export async function startProxy ({ upstreamUrl, ims, dir, name, networkAddress, execArgv = [], storeUrl }) {
   const [port, adminPort] = [await freePort(), await freePort()]
   const config = join(dir, `${name}.yaml`)
   writeFileSync(config, `
@@ -94,6 +94,7 @@ integrations:
   - { name: ${LOGIN_INTEGRATION}, login: etl_operator, passwordHash: '${await hashPassword(PASSWORD)}', technicalAccount: marketing }
   - { name: ${NETWORK_INTEGRATION}, networks: ['${networkAddress}'], technicalAccount: marketing }
 logging: { level: info }
+${storeUrl === undefined ? '' : `store: { redis: { url: '${storeUrl}', keyPrefix: '${name}:' } }`}
 `)
   const logFile = join(dir, `${name}.log`)
   const child = track(fork(join(ROOT, 'dist/cli.js'), ['serve', '--config', config], { execArgv, stdio: ['ignore', openSync(logFile, 'w'), 'inherit', 'ipc'] }))
@@ -102,6 +103,22 @@ logging: { level: info }
   await until(async () => await fetch(`${url}/`).then(() => true, () => false), `${name} to listen`)
   await until(async () => (await fetch(`${adminUrl}/readyz`)).status === 200, `${name} to be ready`)
   return { child, url, adminUrl, logFile }
+}
+
+/** Debian's redis-server on a loopback port (no persistence), for the proxy with a shared store; undefined when it is not installed. */
+export async function startRedis () {
+  try {
+    execFileSync('redis-server', ['--version'], { stdio: 'ignore' })
+  } catch {
+    return undefined
+  }
+  const port = await freePort()
+  const child = track(spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' }))
+  await until(async () => await new Promise(resolve => {
+    const socket = connect(port, '127.0.0.1', () => { socket.destroy(); resolve(true) })
+    socket.on('error', () => resolve(false))
+  }), 'redis-server')
+  return { child, url: `redis://127.0.0.1:${port}/0` }
 }
 
 /** nginx as a reference reverse proxy (one worker), or undefined when it is not installed. */

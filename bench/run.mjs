@@ -18,7 +18,7 @@ import { join, relative, resolve } from 'node:path'
 import { parseArgs } from 'node:util'
 import { bodyOfSize, expectIdentity, HEADERS, INLINE, load, logon, median, upload } from './calls.mjs'
 import { profileSmallCall } from './profile.mjs'
-import { LOGIN_INTEGRATION, NETWORK_INTEGRATION, ROOT, rssBytes, sourceAddressTowards, startBaseline, startIms, startNginx, startProxy, startUpstream, stop, stopAll } from './processes.mjs'
+import { LOGIN_INTEGRATION, NETWORK_INTEGRATION, ROOT, rssBytes, sourceAddressTowards, startBaseline, startIms, startNginx, startProxy, startRedis, startUpstream, stop, stopAll } from './processes.mjs'
 import { formatSize, SMALL_PATHS, writeReport } from './report.mjs'
 
 const { values } = parseArgs({
@@ -71,6 +71,10 @@ const session = await logon(proxy.url)
 log(`machine: ${machine}; mode: ${QUICK ? 'quick' : 'full'}; load generator address ${networkAddress}`)
 const nginx = await startNginx(upstream.url, token, dir)
 if (nginx === undefined) log('nginx is not installed (apt-get install nginx): the nginx reference is skipped')
+const redis = await startRedis()
+const storedProxy = redis === undefined ? undefined : await startProxy({ upstreamUrl: upstream.url, ims, dir, name: 'proxy-store', networkAddress, storeUrl: redis.url })
+const storedSession = storedProxy === undefined ? undefined : await logon(storedProxy.url)
+if (redis === undefined) log('redis-server is not installed (apt-get install redis-server): the shared store row is skipped')
 
 // ---------------------------------------------------------------- 1. small SOAP call (about 2 KB) at 50 connections
 
@@ -81,12 +85,13 @@ const paths = [
   { name: SMALL_PATHS.session, target: proxy, body: bodyOfSize(session, SMALL), identity: `${LOGIN_INTEGRATION}/session` },
   { name: SMALL_PATHS.inline, target: proxy, body: bodyOfSize(INLINE, SMALL), identity: `${LOGIN_INTEGRATION}/inline-password` },
   { name: SMALL_PATHS.network, target: proxy, body: bodyOfSize('', SMALL), identity: `${NETWORK_INTEGRATION}/network` },
+  ...(storedProxy === undefined ? [] : [{ name: SMALL_PATHS.store, target: storedProxy, body: bodyOfSize(storedSession, SMALL), identity: `${LOGIN_INTEGRATION}/session`, adminUrl: storedProxy.adminUrl }]),
   ...(nginx === undefined ? [] : [{ name: 'nginx', target: nginx, body: bodyOfSize('', SMALL) }]),
 ]
 /** One load on a path; on the proxy, checked against the proxy's count of how each call was identified. */
-const loadPath = ({ target, body, identity }, duration) => {
+const loadPath = ({ target, body, identity, adminUrl = proxy.adminUrl }, duration) => {
   const run = () => load({ url: target.url, body, connections: 50, duration, pid: target.child.pid })
-  return identity === undefined ? run() : expectIdentity(proxy.adminUrl, identity, run)
+  return identity === undefined ? run() : expectIdentity(adminUrl, identity, run)
 }
 for (const path of paths) await loadPath(path, 2) // warm-up (JIT, pools)
 const tokensBeforeWarm = tokenRequests()
