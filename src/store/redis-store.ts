@@ -67,7 +67,7 @@ export interface SharedStoreOptions {
   readonly apply: ApplyClusterEvent
   /** How far back a starting replica reads events: the longest a proxy session lives. */
   readonly catchUpMs: number
-  readonly observer?: StoreObserver
+  readonly observer: StoreObserver
   readonly now?: () => number
   /** Events kept while the store is unreachable (default MAX_OUTBOX_EVENTS). */
   readonly maxOutbox?: number
@@ -96,7 +96,7 @@ export class SharedStore {
     this.#config = options.config
     this.#inventory = options.inventory
     this.#apply = options.apply
-    this.#observer = options.observer ?? {}
+    this.#observer = options.observer
     this.#now = options.now ?? Date.now
     this.#maxOutbox = options.maxOutbox ?? MAX_OUTBOX_EVENTS
     const prefix = options.config.keyPrefix
@@ -135,18 +135,10 @@ export class SharedStore {
     return this.#status
   }
 
-  /** Tells the other replicas; never waits and never throws (an unreachable store keeps the event for later). */
+  /** Tells the other replicas; never waits and never throws (an unreachable store keeps the event for later, in order). */
   publish (event: ClusterEvent): void {
-    const encoded = encodeEvent(event)
-    if (this.#client?.status !== 'ready' || this.#outbox.length > 0) {
-      this.#queue(encoded)
-      if (this.#client?.status === 'ready') this.#flushOutbox()
-      return
-    }
-    this.#send(encoded).catch((err: unknown) => {
-      this.#queue(encoded)
-      this.#failed('publish', err as Error)
-    })
+    this.#queue(encodeEvent(event))
+    if (this.#client?.status === 'ready') this.#flushOutbox()
   }
 
   /** Adds the inventory counts recorded since the last flush to the shared ones; kept for the next flush when the store fails. */
@@ -166,16 +158,14 @@ export class SharedStore {
       const reads = client.pipeline()
       for (const config of integrations) reads.hgetall(this.#keys.integration(config.name))
       for (const id of ids) reads.hgetall(this.#keys.unknown(id))
-      const hashes = ((await reads.exec()) ?? []).map(([err, value]) => {
-        if (err !== null) throw err
-        return value as Record<string, string>
-      })
+      const hashes = resultsOf(await reads.exec()) as Array<Record<string, string>>
       return {
         generatedAt: new Date(this.#now()).toISOString(),
-        integrations: integrations.map((config, i) => integrationEntry(config, tallyOf(hashes[i] ?? {}))),
+        integrations: integrations.map((config, i) => integrationEntry(config, tallyOf(hashes[i] as Record<string, string>))),
+        // An index entry whose hash expired or was trimmed meanwhile has no address: left out.
         unknownCallers: hashes.slice(integrations.length)
           .filter(hash => hash.address !== undefined)
-          .map(hash => ({ login: hash.login === undefined || hash.login === '' ? null : hash.login, address: hash.address as string, ...entryOf(tallyOf(hash)) })),
+          .map(hash => ({ login: hash.login !== '' ? hash.login as string : null, address: hash.address as string, ...entryOf(tallyOf(hash)) })),
       }
     } catch (err) {
       this.#failed('report', err as Error)
@@ -278,15 +268,14 @@ export class SharedStore {
         if (tally.lastSeen !== undefined) writes.eval(MAX_FIELD_SCRIPT, 1, key, 'seen', tally.lastSeen)
         if (entry.kind === 'unknown') {
           writes.hset(key, 'login', entry.login ?? '', 'address', entry.address)
-          writes.zadd(this.#keys.unknownIndex, 'GT', tally.lastSeen ?? this.#now(), unknownId(entry.login, entry.address))
+          // A recorded call always sets lastSeen.
+          writes.zadd(this.#keys.unknownIndex, 'GT', tally.lastSeen as number, unknownId(entry.login, entry.address))
           hasUnknown = true
         }
         writes.pexpire(key, INVENTORY_TTL_MS)
       }
       if (hasUnknown) writes.eval(TRIM_UNKNOWN_SCRIPT, 1, this.#keys.unknownIndex, MAX_UNKNOWN_CALLERS, `${this.#config.keyPrefix}inventory:unknown:`)
-      const results = (await writes.exec()) ?? []
-      const failure = results.find(([err]) => err !== null)?.[0]
-      if (failure !== undefined && failure !== null) throw failure
+      resultsOf(await writes.exec())
       this.#healthy()
     } catch (err) {
       // EXEC runs whole or not at all; its answer lost after it ran would count these twice (at least once, never lost).
@@ -389,7 +378,16 @@ async function onceReady (client: Redis, timeoutMs: number): Promise<void> {
   })
 }
 
+/* c8 ignore next -- follows promises that never reject (flush and the outbox report their own failures) */
 function noop (): void {}
+
+/** The values of a pipeline's or transaction's answers; the first command error thrown. */
+function resultsOf (answers: Array<[Error | null, unknown]> | null): unknown[] {
+  return (answers as Array<[Error | null, unknown]>).map(([err, value]) => {
+    if (err !== null) throw err
+    return value
+  })
+}
 
 async function delay (ms: number): Promise<void> {
   await new Promise(resolve => setTimeout(resolve, ms))

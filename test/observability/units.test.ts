@@ -3,7 +3,7 @@
 import { Readable } from 'node:stream'
 import t from 'tap'
 import type { IntegrationConfig } from '../../src/config/types.js'
-import { Inventory, MAX_METHODS_PER_ENTRY, MAX_UNKNOWN_CALLERS } from '../../src/observability/inventory.js'
+import { emptyTally, Inventory, MAX_METHODS_PER_ENTRY, MAX_UNKNOWN_CALLERS, type InventoryCall } from '../../src/observability/inventory.js'
 import { MAX_METHOD_LABELS, ProxyMetrics } from '../../src/observability/metrics.js'
 import { gathered, joined, readUpTo } from '../../src/io/streams.js'
 
@@ -57,4 +57,37 @@ t.test('readUpTo stops at the chunk that crosses the limit and leaves the rest u
   const small = gathered()
   t.equal(await readUpTo(Readable.from([Buffer.from('ab')])[Symbol.asyncIterator]() as AsyncIterator<Buffer>, 64, small), true, 'a small body ends within the limit')
   t.equal(joined(small).toString(), 'ab', 'and is joined without a copy')
+})
+
+t.test('counts pending for a shared store: taken once, restored and merged when the store failed, bounded', async t => {
+  let now = Date.parse('2026-11-24T10:00:00Z')
+  const call = (soapMethod: string, caller = '10.0.0.1', known = true): InventoryCall => ({ integration: known ? CRM : undefined, caller, login: 'crm', soapMethod, refused: false, path: '/nl/jsp/soaprouter.jsp', campaign: 'default', authPath: 'passthrough', fault: undefined, status: 200 })
+  t.same(new Inventory([CRM]).takePending(), [], 'an inventory that shares nothing has nothing pending')
+  const inventory = new Inventory([CRM], () => now)
+  inventory.sharePending()
+  inventory.record(call('x:y#A'))
+  const taken = inventory.takePending()
+  t.equal(taken.length, 1, 'one entry pending')
+  t.same(inventory.takePending(), [], 'taken once')
+  now += 1000
+  inventory.record(call('x:y#B'))
+  inventory.restorePending(taken)
+  const merged = inventory.takePending()
+  t.equal(merged[0]?.tally.calls, 2, 'restored counts merged with the ones recorded since')
+  t.same(Object.fromEntries(merged[0]?.tally.methods ?? []), { 'x:y#A': 1, 'x:y#B': 1 }, 'method by method')
+  t.equal(merged[0]?.tally.lastSeen, now, 'the later last seen kept')
+  inventory.restorePending([{ entry: { kind: 'integration', name: 'crm' }, tally: { ...emptyTally(), calls: 1, lastSeen: now - 5000 } }])
+  t.equal(inventory.takePending()[0]?.tally.lastSeen, now - 5000, 'an entry restored alone keeps its own last seen')
+  inventory.restorePending(merged)
+  inventory.restorePending([{ entry: { kind: 'integration', name: 'crm' }, tally: { ...emptyTally(), calls: 1 } }])
+  t.equal(inventory.takePending()[0]?.tally.lastSeen, now, 'a restored tally without last seen leaves it')
+  inventory.restorePending([{ entry: { kind: 'integration', name: 'crm' }, tally: { ...emptyTally(), calls: 1 } }])
+  inventory.restorePending([{ entry: { kind: 'integration', name: 'crm' }, tally: { ...emptyTally(), calls: 1, lastSeen: now } }])
+  t.equal(inventory.takePending()[0]?.tally.lastSeen, now, 'a tally without last seen takes the restored one\'s')
+  for (let i = 0; i <= MAX_UNKNOWN_CALLERS + 1; i++) inventory.record(call('x:y#A', `10.2.${i >> 8}.${i & 255}`, false))
+  const full = inventory.takePending()
+  t.equal(full.length, MAX_UNKNOWN_CALLERS + 1, 'pending entries are bounded by the integrations and as many unknown callers as the inventory keeps (one more left out)')
+  inventory.restorePending(full)
+  inventory.restorePending([{ entry: { kind: 'unknown', login: undefined, address: '10.9.9.9' }, tally: emptyTally() }])
+  t.equal(inventory.takePending().length, MAX_UNKNOWN_CALLERS + 1, 'a restored unknown caller beyond the bound is dropped')
 })

@@ -112,7 +112,8 @@ t.test('events between stores; own and damaged ones are not applied; the outbox 
   t.same(two.received.slice(1).map(e => (e as { login: string }).login), ['l2', 'l3', 'l4'], 'in the order they were made')
   t.ok(one.failures.includes('read') || two.failures.includes('read'), 'the failed reads were reported')
   one.store.publish({ kind: 'succeeded', login: 'after', address: 'a', at: 9 })
-  await eventually(async () => two.received.length === 5, 'an event after the recovery')
+  one.store.publish({ kind: 'succeeded', login: 'right after', address: 'a', at: 10 })
+  await eventually(async () => two.received.length === 6, 'two events after the recovery')
   t.pass('events flow again after the recovery')
 })
 
@@ -157,14 +158,45 @@ t.test('the inventory: counts of both stores added up, kept while the server is 
 
   for (let i = 0; i < MAX_UNKNOWN_CALLERS + 3; i++) {
     now += 1
-    ;(inventories[i % 2] as Inventory).record({ integration: undefined, caller: `10.9.${i >> 8}.${i & 255}`, login: i === 0 ? 'legacy_op' : undefined, soapMethod: undefined, refused: false, path: '/r/test', campaign: undefined, authPath: 'anonymous', fault: undefined, status: 200 })
+    ;(inventories[i % 2] as Inventory).record({ integration: undefined, caller: `10.9.${i >> 8}.${i & 255}`, login: i === MAX_UNKNOWN_CALLERS + 2 ? 'legacy_op' : undefined, soapMethod: undefined, refused: false, path: '/r/test', campaign: undefined, authPath: 'anonymous', fault: undefined, status: 200 })
   }
   await Promise.all([one.store.flush(), two.store.flush()])
   const capped = await one.store.inventory()
   t.equal(capped?.unknownCallers.length, MAX_UNKNOWN_CALLERS, `at most ${MAX_UNKNOWN_CALLERS} unknown callers in the store`)
   t.notOk(capped?.unknownCallers.some(u => u.address === '10.9.0.0'), 'the least recently seen were dropped')
-  t.ok(capped?.unknownCallers.some(u => u.address === `10.9.${(MAX_UNKNOWN_CALLERS + 2) >> 8}.${(MAX_UNKNOWN_CALLERS + 2) & 255}` && u.login === null), 'the latest kept, without a login')
+  t.ok(capped?.unknownCallers.some(u => u.address === `10.9.${(MAX_UNKNOWN_CALLERS + 2) >> 8}.${(MAX_UNKNOWN_CALLERS + 2) & 255}` && u.login === 'legacy_op'), 'the latest kept, with its login')
+  t.ok(capped?.unknownCallers.some(u => u.address === '10.9.0.5' && u.login === null), 'one without a login has none')
   await one.store.close()
   await one.store.close()
   t.pass('closing twice is harmless')
+})
+
+t.test('a command the server refuses: reported, nothing lost once it accepts again', { skip: redisServerMissing(t) }, async t => {
+  const h = await harness(t)
+  const inventory = new Inventory([ETL])
+  const one = await h.store(inventory)
+  const two = await h.store(new Inventory([ETL]))
+  const raw = new Redis(h.server.url)
+  t.teardown(() => raw.disconnect())
+  const integrationKey = `${h.config.keyPrefix}inventory:integration:nightly-etl`
+  // A key of the wrong type makes every command on it fail (WRONGTYPE), as a damaged or foreign key would.
+  await raw.set(integrationKey, 'not a hash')
+  inventory.record({ integration: ETL, caller: '10.0.0.1', login: undefined, soapMethod: 'xtk:session#GetOption', refused: false, path: '/nl/jsp/soaprouter.jsp', campaign: 'default', authPath: 'session', fault: undefined, status: 200 })
+  await one.store.flush()
+  t.ok(one.failures.includes('flush'), 'the refused flush is reported')
+  t.equal(await one.store.inventory(), undefined, 'a report the server refuses: none (the caller shows its own)')
+  t.ok(one.failures.includes('report'), 'and reported')
+  await raw.del(integrationKey)
+  await one.store.flush()
+  t.match((await one.store.inventory())?.integrations[0], { calls: 1, methods: { 'xtk:session#GetOption': 1 } }, 'the counts of the refused flush are added by the next one')
+
+  const eventsKey = `${h.config.keyPrefix}events`
+  const before = two.received.length
+  await raw.set(eventsKey, 'not a stream')
+  one.store.publish({ kind: 'succeeded', login: 'first', address: 'a', at: 1 })
+  await eventually(async () => one.failures.includes('publish'), 'the refused event reported')
+  await raw.del(eventsKey)
+  one.store.publish({ kind: 'succeeded', login: 'second', address: 'a', at: 2 })
+  await eventually(async () => two.received.length === before + 2, 'both events reaching the other store')
+  t.same(two.received.slice(before).map(e => (e as { login: string }).login), ['first', 'second'], 'the refused event kept and sent first')
 })
