@@ -16,6 +16,7 @@ import type { IncomingHttpHeaders } from 'node:http'
 import { SOAP_CONTENT_TYPE, soapFault, soapResponse, type SoapOutput } from '../soap/envelope.js'
 import { campaignTimestamp, escapeXml, xmlAttributes } from '../soap/xml.js'
 import { findMethod, findSchema, methodOutputs, schemaWsdl, schemaXml } from './campaign-schemas.js'
+import { ACCESS_LINKS, AccessModel, creationDate, namedRightsXml, type AccessSeed } from './campaign-rights.js'
 import { CampaignStore, QueryError, type Row } from './campaign-store.js'
 import { FaultInjector } from './faults.js'
 import { SimServer, type SimRequest, type SimResponse } from './http-server.js'
@@ -45,6 +46,7 @@ export interface CampaignOperator {
   readonly technical?: boolean
   readonly loginId?: number
   readonly label?: string
+  /** Named rights granted to the operator itself (its `rights` element, and `<login-right>` in GetUserInfo). */
   readonly rights?: readonly string[]
 }
 
@@ -87,6 +89,8 @@ export interface CampaignSimulatorOptions {
   readonly options?: Readonly<Record<string, string>>
   /** Starting value of the ids returned by `nms:rtEvent#PushEvent`. */
   readonly firstEventId?: number
+  /** Groups, folders, memberships and folder permissions (docs/simulators.md#folder-permissions-and-named-rights). */
+  readonly access?: AccessSeed
   /** Keep at most this many requests in `requests` (oldest dropped). */
   readonly recordLimit?: number
   readonly maxBodyBytes?: number
@@ -172,6 +176,8 @@ type MethodImpl = (call: SoapCall, identity: Identity, request: SimRequest) => S
 export class CampaignSimulator {
   readonly faults = new FaultInjector()
   readonly store: CampaignStore
+  /** Operator groups, folders and folder permissions, in `store`. */
+  readonly access: AccessModel
   readonly events: PushedEvent[] = []
   imsMandatory: boolean
   allowUserPassword: boolean
@@ -221,8 +227,14 @@ export class CampaignSimulator {
         { id: '1818', name: 'defaultOther', type: '1' },
         { id: '2087', name: 'ffda', type: '3' },
       ],
+    }, {
+      links: ACCESS_LINKS,
+      // A row written without a name (through a plain Write) has no named rights.
+      elements: { 'xtk:operator': { rights: (row) => namedRightsXml(this.#operators.get(row.name as string)?.rights ?? this.access.groupRights(row.name as string) ?? []) } },
     })
+    this.access = new AccessModel(this.store, this.#now)
     for (const operator of options.operators ?? DEFAULT_OPERATORS) this.#addOperator(operator)
+    if (options.access !== undefined) this.seedAccess(options.access)
     this.#methods = this.#buildMethods()
     this.#server = new SimServer({
       host: options.host ?? '127.0.0.1',
@@ -277,6 +289,19 @@ export class CampaignSimulator {
     return this.#server.close()
   }
 
+  /**
+   * Adds operators (a login that exists already is kept as it is), then
+   * groups, folders, memberships and folder permissions. Throws when the
+   * seed names an operator, group or folder that does not exist.
+   */
+  seedAccess (seed: AccessSeed): void {
+    const { operators = [], ...rest } = seed
+    for (const operator of operators) {
+      if (!this.#operators.has(operator.login)) this.#addOperator(operator)
+    }
+    this.access.seed(rest)
+  }
+
   #addOperator (operator: CampaignOperator): Operator {
     const added: Operator = {
       login: operator.login,
@@ -287,7 +312,7 @@ export class CampaignSimulator {
       rights: operator.rights ?? [],
     }
     this.#operators.set(added.login, added)
-    this.store.insert('xtk:operator', { id: String(added.loginId), name: added.login, label: added.label, type: '0' })
+    this.store.insert('xtk:operator', { id: String(added.loginId), name: added.login, label: added.label, type: '0', ...creationDate(this.#now()) })
     return added
   }
 
@@ -538,7 +563,7 @@ export class CampaignSimulator {
     const write: MethodImpl = (call) => {
       const doc = call.params[1]?.children[0]
       if (doc === undefined) throw new Fault(CAMPAIGN_FAULTS.methodError(call.schemaId, call.method), 'Client', 'Write needs a document.')
-      runQuery(call, () => this.store.write(doc))
+      runQuery(call, () => { if (doc.attrs.xtkschema === 'xtk:rights') this.access.write(doc); else this.store.write(doc) })
       return []
     }
     const getEntity: MethodImpl = (call) => {

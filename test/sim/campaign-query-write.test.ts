@@ -109,13 +109,13 @@ t.test('ExecuteQuery errors are SOP-330011 faults with the detail', async t => {
   t.equal((await query(campaign, "<queryDef schema=\"nms:recipient\" operation=\"get\"><where><condition expr=\"@email = 'x'\"/></where></queryDef>")).text,
     queryError('no nms:recipient record matches the query'), 'get with no result is refused')
   t.equal((await query(campaign, "<queryDef schema=\"nms:recipient\"><where><condition expr=\"Lower(@email) LIKE 'a%'\"/></where></queryDef>")).text,
-    queryError("unsupported condition 'Lower(@email) LIKE 'a%'' (the simulator supports @attribute = 'value')"), 'an unsupported condition is refused')
+    queryError("unsupported condition 'Lower(@email) LIKE 'a%'' (the simulator supports @attribute or [link/@attribute] = 'value')"), 'an unsupported condition is refused')
   t.equal((await query(campaign, '<queryDef schema="nms:recipient"><where><condition/></where></queryDef>')).text,
-    queryError("unsupported condition '' (the simulator supports @attribute = 'value')"), 'a condition without expr is refused')
+    queryError("unsupported condition '' (the simulator supports @attribute or [link/@attribute] = 'value')"), 'a condition without expr is refused')
   t.equal((await query(campaign, '<queryDef schema="nms:recipient"><select><node expr="[@email]"/></select></queryDef>')).text,
-    queryError("unsupported select expression '[@email]' (the simulator supports @attribute)"), 'an unsupported select expression is refused')
+    queryError("unsupported select expression '[@email]' (the simulator supports @attribute, [link/@attribute] and the element nodes of a schema)"), 'an unsupported select expression is refused')
   t.equal((await query(campaign, '<queryDef schema="nms:recipient"><select><node/></select></queryDef>')).text,
-    queryError("unsupported select expression '' (the simulator supports @attribute)"), 'a node without expr is refused')
+    queryError("unsupported select expression '' (the simulator supports @attribute, [link/@attribute] and the element nodes of a schema)"), 'a node without expr is refused')
   const needsQueryDef = queryError('ExecuteQuery needs a <queryDef> document.')
   t.equal((await query(campaign, '<select/>')).text, needsQueryDef, 'a document that is not a queryDef is refused')
   t.equal((await call(campaign, { schema: 'xtk:queryDef', method: 'ExecuteQuery', sessionToken: ADMIN })).text, needsQueryDef, 'a call without a document is refused')
