@@ -52,9 +52,10 @@ Exit codes:
   6  Campaign refused a technical account's token
 `
 
-type Kind = keyof typeof CHECK_EXIT
+export type CheckKind = keyof typeof CHECK_EXIT
+type Kind = CheckKind
 
-interface AccountResult {
+export interface AccountResult {
   /** The Campaign instance checked (an IMS failure is reported on every instance of the account). */
   readonly instance: string
   readonly account: string
@@ -63,15 +64,17 @@ interface AccountResult {
   readonly expiresInSeconds?: number
   readonly operator?: string
   readonly build?: string
+  /** The instance's clock at `/r/test` (its `date`), as Campaign wrote it. */
+  readonly serverDate?: string
   /** What is wrong and what to do, when kind is not ok. */
   readonly reason?: string
 }
 
-type TokenAnswer =
+export type TokenAnswer =
   | { readonly ok: true, readonly token: string, readonly expiresAt: number }
   | { readonly ok: false, readonly kind: Kind, readonly reason: string }
 
-type RequestToken = ReturnType<typeof createUndiciTransport>['requestToken']
+export type RequestToken = ReturnType<typeof createUndiciTransport>['requestToken']
 
 /**
  * The (instance, account) pairs to check (docs/configuration.md#several-campaign-instances):
@@ -138,7 +141,8 @@ export async function checkCommand (configPath: string, env: Readonly<Record<str
   return first === undefined ? CHECK_EXIT.ok : CHECK_EXIT[first.kind]
 }
 
-async function tokenOf (account: TechnicalAccountConfig, config: Config, requestToken: RequestToken, now: () => number): Promise<TokenAnswer> {
+/** One token request for `account`: its token, or why there is none and the kind of failure. */
+export async function tokenOf (account: TechnicalAccountConfig, config: Config, requestToken: RequestToken, now: () => number): Promise<TokenAnswer> {
   const name = account.name
   let secret: string
   try {
@@ -174,7 +178,7 @@ async function tokenOf (account: TechnicalAccountConfig, config: Config, request
 }
 
 /** Calls `instance` with the account's token: its build (`/r/test`), then the operator the token acts as. */
-async function checkOn (instance: CampaignInstanceConfig, account: string, { token, expiresAt }: { readonly token: string, readonly expiresAt: number }, campaign: CampaignClient, now: () => number): Promise<AccountResult> {
+export async function checkOn (instance: CampaignInstanceConfig, account: string, { token, expiresAt }: { readonly token: string, readonly expiresAt: number }, campaign: CampaignClient, now: () => number): Promise<AccountResult> {
   // `campaign:` alone is the instance named default: its keys and messages stay unqualified.
   const single = instance.name === SINGLE_CAMPAIGN_NAME
   const key = single ? 'campaign' : `campaigns.${instance.name}`
@@ -182,9 +186,11 @@ async function checkOn (instance: CampaignInstanceConfig, account: string, { tok
   const withToken = { instance: instance.name, account, fingerprint: tokenFingerprint(token), expiresInSeconds: Math.max(0, Math.round((expiresAt - now()) / 1000)) }
   let build: string | undefined
   let operator: string | undefined
+  let serverDate: string | undefined
   try {
     const redir = await campaign.redir()
     build = attribute(redir.text, 'redir', 'build')
+    serverDate = attribute(redir.text, 'redir', 'date')
     if (redir.status !== 200 || build === undefined) return { ...withToken, kind: 'campaignUnavailable', reason: `GET ${instance.url}/r/test answered HTTP ${redir.status} without a build: is ${key}.url the Campaign instance?` }
     const info = await campaign.getUserInfo(token)
     const infoText = info.text
@@ -203,7 +209,7 @@ async function checkOn (instance: CampaignInstanceConfig, account: string, { tok
   } catch (err) {
     return { ...withToken, ...(build === undefined ? {} : { build }), kind: 'campaignUnavailable', reason: `${who} could not be reached at ${instance.url} (${describe(err)}): check ${key}.url, the network path and ${key}.caFile` }
   }
-  return { ...withToken, build, operator, kind: 'ok' }
+  return { ...withToken, build, operator, ...(serverDate === undefined ? {} : { serverDate }), kind: 'ok' }
 }
 
 function table (results: readonly AccountResult[], several: boolean): string {
@@ -239,11 +245,11 @@ function duration (seconds: number): string {
 }
 
 /** The most telling part of a network error: its code (ECONNREFUSED...), else its message, bounded. */
-function describe (err: unknown): string {
+export function describe (err: unknown): string {
   return errorCode(err) ?? boundedMessage((err as Error).message)
 }
 
-function tryParse (text: string): XmlElement | undefined {
+export function tryParse (text: string): XmlElement | undefined {
   try {
     return parseXml(text)
   } catch {
@@ -251,7 +257,7 @@ function tryParse (text: string): XmlElement | undefined {
   }
 }
 
-function findElement (element: XmlElement | undefined, local: string): XmlElement | undefined {
+export function findElement (element: XmlElement | undefined, local: string): XmlElement | undefined {
   if (element === undefined) return undefined
   if (element.local === local) return element
   for (const child of element.children) {
@@ -265,7 +271,7 @@ function attribute (xml: string, element: string, name: string): string | undefi
   return findElement(tryParse(xml), element)?.attrs[name]
 }
 
-function faultString (xml: string): string | undefined {
+export function faultString (xml: string): string | undefined {
   const fault = findElement(tryParse(xml), 'Fault')
   if (fault === undefined) return undefined
   /* c8 ignore next -- a SOAP 1.1 fault always has a faultstring */

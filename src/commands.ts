@@ -4,6 +4,7 @@
  */
 import { parseArgs } from 'node:util'
 import type { DestinationStream } from 'pino'
+import { auditRightsCommand } from './audit-rights.js'
 import { CHECK_EXIT, CHECK_USAGE, checkCommand } from './check.js'
 import { ConfigError } from './config/load.js'
 import { DEMO_USAGE, demoInstructions, demoPorts, startDemo } from './demo.js'
@@ -21,7 +22,7 @@ export interface CommandIo {
   readonly shutdown: Promise<unknown>
   /** The environment `${VAR}` references in the configuration read. */
   readonly env: Readonly<Record<string, string | undefined>>
-  /** Where `hash-password` reads the password (default: nothing to read). */
+  /** Where `hash-password` reads the password and `audit-rights --apply` its confirmation (default: nothing to read, not a terminal). */
   readonly stdin?: PasswordInput
   /** Registers `serve`'s configuration reload on the process's reload signal (SIGHUP); returns its removal. */
   readonly onReloadSignal?: (reload: () => void) => () => void
@@ -32,6 +33,9 @@ export const USAGE = `Usage: campaign-ims-proxy <command> [options]
 Commands:
   serve --config FILE   run the proxy (the default command)
   check --config FILE   check a configuration: a token per account, and Campaign accepting it
+  audit-rights --config FILE --operator LOGIN --account ACCOUNT
+                        compare the folder permissions and named rights of a legacy operator
+                        and of the technical account's operator (Adobe's migration step 4)
   demo                  run the proxy in front of the embedded IMS and Campaign simulators
   simulate              run only the Adobe IMS and Adobe Campaign simulators
   hash-password         print the scrypt hash of a password (stdin or prompt) for passwordHash
@@ -100,6 +104,7 @@ const COMMANDS: Readonly<Record<string, Command>> = {
     }
     return await suggestAllowlistCommand(args, io.stdout)
   },
+  'audit-rights': async (args, io) => await auditRightsCommand(args, io),
   'hash-password': async (args, io) => await hashPasswordCommand(args, io.stdin ?? EMPTY_INPUT, io.stdout, io.stderr),
   help: async (_args, io) => {
     io.stdout.write(USAGE)
