@@ -80,7 +80,7 @@ const COMMANDS: Readonly<Record<string, Command>> = {
     // The same redaction as serve: the demo's logs are shown to people.
     const logger = createLogger('info', await humanLogStream(io.stderr))
     const demo = await startDemo(demoPorts(args), logger)
-    io.stdout.write(demoInstructions(demo.server, demo.sims))
+    io.stdout.write(demoInstructions(demo.server, demo.sims, demo.configFile))
     await io.shutdown
     await demo.close()
     return 0

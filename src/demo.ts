@@ -3,16 +3,19 @@
  * marketing instance and a Message Center instance, both in v8.6 "IMS
  * mandatory" mode, strict about leftover credentials, each accepting only
  * its own technical account's tokens) and the proxy in front of them, with a
- * demo configuration, plus curl commands and an acc-js-sdk snippet that work
+ * demo configuration (also written to a file, for `audit-rights`), plus curl
+ * commands, an acc-js-sdk snippet and an `audit-rights` command that work
  * as printed.
  */
 import { randomBytes } from 'node:crypto'
+import { mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import type { Logger } from 'pino'
 import { parseConfig } from './config/load.js'
-import type { Config } from './config/types.js'
 import { startServer, type RunningServer } from './server.js'
-import { SIMULATE_DEFAULTS, startSimulators, type RunningSimulators, type SimulatedCampaignSettings } from './sim/simulate.js'
+import { DEFAULT_ACCESS, SIMULATE_DEFAULTS, startSimulators, type RunningSimulators, type SimulatedCampaignSettings } from './sim/simulate.js'
 import { DEFAULT_OPERATORS, MESSAGE_CENTER_OPERATOR, type CampaignSimulator } from './sim/campaign.js'
 import { UsageError } from './usage-error.js'
 
@@ -84,8 +87,8 @@ export function demoPorts (args: readonly string[]): DemoPorts {
 
 const instance = (sims: RunningSimulators, name: 'marketing' | 'messageCenter'): CampaignSimulator => sims.campaigns.get(name) as CampaignSimulator
 
-/** The demo configuration, written as a user would write it, through the real loader. */
-export function demoConfig (ports: { proxy: number, mc: number, admin: number }, sims: RunningSimulators): Config {
+/** The demo configuration, written as a user would write it: parsed by the real loader, and written to a file for audit-rights. */
+export function demoConfigYaml (ports: { proxy: number, mc: number, admin: number }, sims: RunningSimulators): string {
   const account = (a: { clientId: string, secret: string }): string =>
     `{ clientId: ${a.clientId}, clientSecret: ${a.secret}, scopes: [${SIMULATE_DEFAULTS.scopes.join(', ')}] }`
   const yaml = `
@@ -114,7 +117,7 @@ integrations:
     technicalAccount: { marketing: marketing, messageCenter: messageCenter }
 logging: { level: info }
 `
-  return parseConfig(yaml, { source: 'demo configuration', env: {} })
+  return yaml
 }
 
 const LEGACY_SESSION_TOKEN = `${MESSAGE_CENTER_OPERATOR.login}/${MESSAGE_CENTER_OPERATOR.password}`
@@ -136,7 +139,7 @@ export function getOptionSample (): string {
     '</urn:GetOption></soapenv:Body></soapenv:Envelope>'
 }
 
-export function demoInstructions (server: RunningServer, sims: RunningSimulators): string {
+export function demoInstructions (server: RunningServer, sims: RunningSimulators, configFile: string): string {
   const mcUrl = server.campaignListenerUrls.get('messageCenter') as string
   const curl = (base: string, action: string, body: string): string =>
     `curl -sS ${base}/nl/jsp/soaprouter.jsp -H 'Content-Type: text/xml; charset=utf-8' -H 'SOAPAction: "${action}"' --data-binary '${body}'`
@@ -167,6 +170,12 @@ const messageCenter = await sdk.init(sdk.ConnectionParameters.ofSessionToken('${
 await messageCenter.logon()
 console.log('event id', await messageCenter.NLWS.nmsRtEvent.pushEvent({ type: 'welcome', email: 'ann@example.com' }))
 
+Compare the folder permissions and named rights of the legacy Message Center operator ${MESSAGE_CENTER_OPERATOR.login} with those of the
+Message Center technical account's operator (Adobe's migration step 4; with the demo's configuration, written to
+${configFile}). Add --apply to grant the missing folder permissions (npm users: node dist/cli.js instead of campaign-ims-proxy):
+
+campaign-ims-proxy audit-rights --config ${configFile} --campaign messageCenter --account messageCenter --operator ${MESSAGE_CENTER_OPERATOR.login}
+
 Press Ctrl-C to stop.
 `
 }
@@ -174,11 +183,13 @@ Press Ctrl-C to stop.
 export interface RunningDemo {
   readonly server: RunningServer
   readonly sims: RunningSimulators
+  /** The demo configuration as a file (removed by close), for audit-rights --config. */
+  readonly configFile: string
   close (): Promise<void>
 }
 
 export async function startDemo (ports: DemoPorts, logger: Logger): Promise<RunningDemo> {
-  const v86: SimulatedCampaignSettings = { port: ports.campaign, imsMandatory: true, allowUserPassword: true, strict: true, faultStatus: 500, operators: DEFAULT_OPERATORS }
+  const v86: SimulatedCampaignSettings = { port: ports.campaign, imsMandatory: true, allowUserPassword: true, strict: true, faultStatus: 500, operators: DEFAULT_OPERATORS, access: DEFAULT_ACCESS }
   const client = (a: { clientId: string, secret: string }): { clientId: string, secrets: string[], scopes: string[] } =>
     ({ clientId: a.clientId, secrets: [a.secret], scopes: [...SIMULATE_DEFAULTS.scopes] })
   const sims = await startSimulators({
@@ -191,11 +202,17 @@ export async function startDemo (ports: DemoPorts, logger: Logger): Promise<Runn
     ],
   })
   let server: RunningServer
+  const dir = await mkdtemp(join(tmpdir(), 'campaign-ims-proxy-demo-'))
+  const configFile = join(dir, 'demo.yaml')
+  const removeFile = async (): Promise<void> => { await rm(dir, { recursive: true, force: true }) }
   try {
-    server = await startServer(demoConfig(ports, sims), logger)
+    const yaml = demoConfigYaml(ports, sims)
+    // Only its owner can read it: it holds the demo's session secret.
+    await writeFile(configFile, yaml, { mode: 0o600 })
+    server = await startServer(parseConfig(yaml, { source: 'demo configuration', env: {} }), logger)
   } catch (err) {
-    await sims.close()
+    await Promise.all([sims.close(), removeFile()])
     throw err
   }
-  return { server, sims, close: async () => { await server.close(); await sims.close() } }
+  return { server, sims, configFile, close: async () => { await server.close(); await sims.close(); await removeFile() } }
 }

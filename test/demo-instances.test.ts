@@ -31,7 +31,7 @@ t.test('each printed command reaches its own instance with its own account\'s to
   t.teardown(() => demo.close())
   const marketing = demo.sims.campaigns.get('marketing') as CampaignSimulator
   const messageCenter = demo.sims.campaigns.get('messageCenter') as CampaignSimulator
-  const text = demoInstructions(demo.server, demo.sims)
+  const text = demoInstructions(demo.server, demo.sims, demo.configFile)
   const mcListener = demo.server.campaignListenerUrls.get('messageCenter') as string
   t.not(mcListener, demo.server.proxyUrl, 'Message Center has a listener of its own')
   t.match(text, `proxy, Message Center        ${mcListener} `, 'whose URL is printed')

@@ -6,7 +6,8 @@
 import { readFile } from 'node:fs/promises'
 import { parseArgs } from 'node:util'
 import { parse as parseYaml } from 'yaml'
-import { CampaignSimulator, DEFAULT_OPERATORS, type CampaignOperator } from './campaign.js'
+import { CampaignSimulator, DEFAULT_OPERATORS, MESSAGE_CENTER_OPERATOR, type CampaignOperator } from './campaign.js'
+import type { AccessSeed } from './campaign-rights.js'
 import { DEFAULT_IMS_EXPIRES_IN_SECONDS, ImsSimulator, type ImsClientRegistration } from './ims.js'
 import { TokenAuthority } from './ims-tokens.js'
 import { UsageError } from '../usage-error.js'
@@ -20,6 +21,32 @@ export const SIMULATE_DEFAULTS = {
   client: { clientId: 'demo-client-id', secret: 'demo-client-secret' },
 } as const
 
+/**
+ * Seeded in every instance `simulate` and `demo` run, so that
+ * `audit-rights --operator mc` has a legacy operator to audit
+ * (docs/simulators.md#folder-permissions-and-named-rights): the Message
+ * Center operator `mc` (added when the operators leave it out) with folder
+ * permissions of its own on 2 folders and its named right `messageCenter`,
+ * and a group it is a member of, which has a permission of its own.
+ */
+export const DEFAULT_ACCESS: AccessSeed = {
+  operators: [MESSAGE_CENTER_OPERATOR],
+  groups: [{ name: 'messageCenterAgents', label: 'Message Center agents' }],
+  folders: [
+    { name: 'administration', fullName: '/Administration/', label: 'Administration' },
+    { name: 'configuration', fullName: '/Administration/Configuration/', label: 'Configuration' },
+    { name: 'messageCenter', fullName: '/Message Center/', label: 'Message Center' },
+    { name: 'rtEvents', fullName: '/Message Center/Real-time events/', label: 'Real-time events' },
+    { name: 'transactionalTemplates', fullName: '/Message Center/Transactional message templates/', label: 'Transactional message templates' },
+  ],
+  memberships: [{ operator: MESSAGE_CENTER_OPERATOR.login, group: 'messageCenterAgents' }],
+  folderPermissions: [
+    { folder: 'rtEvents', operator: MESSAGE_CENTER_OPERATOR.login, rights: ['read', 'write', 'delete'], propagate: true },
+    { folder: 'transactionalTemplates', operator: MESSAGE_CENTER_OPERATOR.login, rights: ['read', 'write'] },
+    { folder: 'messageCenter', operator: 'messageCenterAgents', rights: ['read'], propagate: true },
+  ],
+}
+
 export interface SimulatedCampaignSettings {
   readonly port: number
   readonly imsMandatory: boolean
@@ -29,6 +56,8 @@ export interface SimulatedCampaignSettings {
   readonly operators: readonly CampaignOperator[]
   /** The IMS clients whose tokens this instance accepts (its product profile); default every client. */
   readonly allowedClients?: readonly string[]
+  /** Groups, folders and folder permissions to seed (`simulate`: DEFAULT_ACCESS). */
+  readonly access?: AccessSeed
 }
 
 /** One of several named Campaign instances; its name is also its `instanceName` (in `/r/test`). */
@@ -127,6 +156,7 @@ export async function simulateConfig (args: readonly string[]): Promise<Simulate
     strict: flags.strict === true ? true : boolean(problems, `${path}.strict`, from.strict ?? base?.strict ?? false),
     faultStatus: faultStatus(problems, `${path}.faultStatus`, flags['fault-status'] ?? from.faultStatus ?? base?.faultStatus ?? 500),
     operators: from.operators === undefined ? base?.operators ?? DEFAULT_OPERATORS : fileOperators(problems, `${path}.operators`, from.operators),
+    access: DEFAULT_ACCESS,
   })
   const single: SimulatedCampaignSettings = {
     port: port('campaign.port', flags['campaign-port'], campaign.port, SIMULATE_DEFAULTS.campaignPort),
@@ -252,7 +282,8 @@ function describeCampaign (title: string, url: string, settings: SimulatedCampai
   const operators = settings.operators
     .map(o => `    ${o.login}${o.password === undefined ? '' : `/${o.password}`}${o.technical === true ? ' (technical operator)' : ''}`).join('\n')
   const accepts = settings.allowedClients === undefined ? '' : `  accepts tokens of: ${settings.allowedClients.join(', ')}\n`
-  return `${title}${url}  (${switches})\n${accepts}  operators:\n${operators}\n`
+  const audit = settings.access === undefined ? '' : `  ${MESSAGE_CENTER_OPERATOR.login} has folder permissions and a named right of its own: try audit-rights --operator ${MESSAGE_CENTER_OPERATOR.login}\n`
+  return `${title}${url}  (${switches})\n${accepts}  operators:\n${operators}\n${audit}`
 }
 
 async function readYamlObject (path: string): Promise<Record<string, unknown>> {

@@ -8,7 +8,7 @@ import { join } from 'node:path'
 import t from 'tap'
 import { main } from '../../src/commands.js'
 import { CAMPAIGN_FAULTS, CAMPAIGN_SIM_DEFAULTS } from '../../src/sim/campaign.js'
-import { describeSimulators, simulateConfig, startSimulators } from '../../src/sim/simulate.js'
+import { DEFAULT_ACCESS, describeSimulators, simulateConfig, startSimulators } from '../../src/sim/simulate.js'
 import { UsageError } from '../../src/usage-error.js'
 import { soapPost } from '../fixtures/http.js'
 import { captureIo, waitForOutput } from '../fixtures/io.js'
@@ -52,9 +52,9 @@ campaigns:
 `)
   const config = await simulateConfig(['--config', path, '--campaign', 'messageCenter:0:mc,mkt', '--campaign', 'extra:0', '--no-allow-user-password'])
   t.same(config.campaigns, [
-    { name: 'marketing', port: 18082, imsMandatory: true, allowUserPassword: false, strict: true, faultStatus: 500, operators: [{ login: 'shared', password: 'pw', technical: false }], allowedClients: ['mkt'] },
-    { name: 'messageCenter', port: 0, imsMandatory: false, allowUserPassword: false, strict: true, faultStatus: 200, operators: [{ login: 'mc', password: 'mc-password', technical: true }], allowedClients: ['mc', 'mkt'] },
-    { name: 'extra', port: 0, imsMandatory: true, allowUserPassword: false, strict: true, faultStatus: 500, operators: [{ login: 'shared', password: 'pw', technical: false }] },
+    { name: 'marketing', port: 18082, imsMandatory: true, allowUserPassword: false, strict: true, faultStatus: 500, operators: [{ login: 'shared', password: 'pw', technical: false }], access: DEFAULT_ACCESS, allowedClients: ['mkt'] },
+    { name: 'messageCenter', port: 0, imsMandatory: false, allowUserPassword: false, strict: true, faultStatus: 200, operators: [{ login: 'mc', password: 'mc-password', technical: true }], access: DEFAULT_ACCESS, allowedClients: ['mc', 'mkt'] },
+    { name: 'extra', port: 0, imsMandatory: true, allowUserPassword: false, strict: true, faultStatus: 500, operators: [{ login: 'shared', password: 'pw', technical: false }], access: DEFAULT_ACCESS },
   ], 'file order then flag-only instances; campaign: and flags are every instance\'s defaults, an instance\'s own keys win, a flag sets its port and clients')
   t.equal((await simulateConfig([])).campaigns, undefined, 'without either, the single instance')
 })

@@ -168,5 +168,9 @@ t.test('--no-ims-mandatory, and the description of operators without a password'
   t.equal(config.campaign.imsMandatory, false, 'the flag lets technical operators log on natively')
   const withViewer = { ...config, campaign: { ...config.campaign, operators: [{ login: 'viewer' }, { login: 'etl', password: 'pw', technical: true }] } }
   const text = describeSimulators(withViewer, { ims: { tokenUrl: 'http://ims.test/ims/token/v3' }, campaign: { url: 'http://campaign.test' } } as unknown as RunningSimulators)
-  t.match(text, /operators:\n {4}viewer\n {4}etl\/pw \(technical operator\)\n$/, 'an operator without a password is listed by login only')
+  t.match(text, /operators:\n {4}viewer\n {4}etl\/pw \(technical operator\)\n {2}mc has folder permissions and a named right of its own: try audit-rights --operator mc\n$/,
+    'an operator without a password is listed by login only; the seeded legacy operator is named for audit-rights')
+  const { access: _seeded, ...unseeded } = withViewer.campaign
+  const plain = describeSimulators({ ...withViewer, campaign: unseeded }, { ims: { tokenUrl: 'http://ims.test/ims/token/v3' }, campaign: { url: 'http://campaign.test' } } as unknown as RunningSimulators)
+  t.match(plain, /\(technical operator\)\n$/, 'without a seed, no such line')
 })
