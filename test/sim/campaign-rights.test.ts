@@ -54,6 +54,9 @@ t.test('operators, their named rights and creation date; groups and memberships'
     '<operator name="readers"><rights></rights></operator></operator-collection>'), 'groups are operators of type 1, with their own named rights')
   const admin = await query(campaign, "<queryDef schema=\"xtk:operator\"><select><node expr=\"rights\"/></select><where><condition expr=\"@name = 'admin'\"/></where></queryDef>")
   t.equal(admin.text, output('<operator-collection><operator><rights><right name="admin"/></rights></operator></operator-collection>'), 'an element node alone makes an element with no attributes')
+  await write(campaign, '<operator xtkschema="xtk:operator" _operation="insert" name="written"/>')
+  t.equal((await query(campaign, "<queryDef schema=\"xtk:operator\"><select><node expr=\"rights\"/></select><where><condition expr=\"@name = 'written'\"/></where></queryDef>")).text,
+    output('<operator-collection><operator><rights></rights></operator></operator-collection>'), 'a row written with a plain Write, neither a simulated operator nor a group, has no named rights')
   const memberships = await query(campaign, '<queryDef schema="xtk:operatorGroup" operation="select"><select><node expr="[group/@name]"/><node expr="[group/@label]"/></select>' +
     "<where><condition expr=\"[operator/@name] = 'legacy_api'\"/></where></queryDef>")
   t.equal(memberships.text, output('<operatorGroup-collection><operatorGroup><group name="apiUsers" label="API users"/></operatorGroup>' +
