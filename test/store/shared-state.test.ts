@@ -136,6 +136,7 @@ integrations:
     const ready = await readiness(a)
     t.equal(ready.status, 200, '/readyz stays ready')
     t.equal(await metric(a, 'campaign_ims_proxy_store_up'), 0, 'store_up says the store is down')
+    t.equal((await inventoryOf(a)).scope, 'replica', '/integrations is the replica\'s own while the store is down, and says so')
     for (const [replica, name] of [[a, 'A'], [b, 'B']] as const) {
       t.equal((await getOption(replica, token)).status, 200, `a session call through ${name} is served`)
     }

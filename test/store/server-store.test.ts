@@ -1,0 +1,46 @@
+// The server with store.redis: a password in the store URL is never logged
+// (the URL is, redacted), a refused AUTH leaves the proxy serving with its
+// own state, and a listener that cannot bind releases the store too.
+import { createServer } from 'node:net'
+import { Writable } from 'node:stream'
+import t from 'tap'
+import { parseConfig } from '../../src/config/load.js'
+import { createLogger } from '../../src/observability/logger.js'
+import { startServer } from '../../src/server.js'
+import { send } from '../fixtures/http.js'
+import { redisServerMissing, startRedisServer } from '../fixtures/redis-server.js'
+import { eventually } from '../fixtures/wait.js'
+
+const yaml = (storeUrl: string, port = 0): string => `
+listen: { host: 127.0.0.1, port: ${port} }
+admin: { host: 127.0.0.1, port: 0 }
+campaign: { url: 'http://127.0.0.1:9' }
+ims: { tokenUrl: 'http://127.0.0.1:9/ims/token/v3' }
+store: { redis: { url: '${storeUrl}', timeoutSeconds: 0.2 } }
+`
+
+t.test('a refused password: degraded, serving, the password in no log line', { skip: redisServerMissing(t) }, async t => {
+  const redis = await startRedisServer(t, { requirePassword: 'the-right-password' })
+  const lines: string[] = []
+  const sink = new Writable({ write (chunk: Buffer, _enc, done) { lines.push(chunk.toString()); done() } })
+  const url = redis.url.replace('redis://', 'redis://:not-the-password-4711@')
+  const server = await startServer(parseConfig(yaml(url), { source: 'test', env: {} }), createLogger('info', sink), { now: Date.now })
+  t.teardown(() => server.close())
+  await eventually(async () => (JSON.parse((await send(`${server.adminUrl}/readyz`)).text) as { store?: { state: string } }).store?.state === 'degraded', 'the store seen as degraded')
+  const ready = await send(`${server.adminUrl}/readyz`)
+  t.match(JSON.parse(ready.text), { store: { state: 'degraded', lastError: /./ } }, '/readyz says why')
+  const inventory = JSON.parse((await send(`${server.adminUrl}/integrations`)).text) as { scope: string }
+  t.equal(inventory.scope, 'replica', '/integrations is this replica\'s own, and says so')
+  const log = lines.join('')
+  t.notMatch(log, 'not-the-password-4711', 'the password is in no log line')
+  t.match(log, /"store":"redis:\/\/:redacted@127\.0\.0\.1:\d+\/0","error":"WRONGPASS[^"]*","msg":"shared store unreachable/, 'the store URL is logged with the password redacted')
+})
+
+t.test('a listener that cannot bind: the store is released with everything else', { skip: redisServerMissing(t) }, async t => {
+  const redis = await startRedisServer(t)
+  const taken = createServer()
+  await new Promise<void>(resolve => taken.listen(0, '127.0.0.1', resolve))
+  t.teardown(() => { taken.close() })
+  const port = (taken.address() as { port: number }).port
+  await t.rejects(startServer(parseConfig(yaml(redis.url, port), { source: 'test', env: {} }), createLogger('silent')), { code: 'EADDRINUSE' }, 'the start fails')
+})
