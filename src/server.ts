@@ -88,7 +88,8 @@ export async function startServer (initial: Config, logger: Logger, hooks: Serve
   const tokens = new SwitchableTokens(providerFor(config))
   const inventory = new Inventory(config.integrations, hooks.now)
   const control: { current?: ProxyControl } = {}
-  const store = config.store.redis === undefined ? undefined : sharedStore(config, inventory, control, metrics, logger, hooks.now)
+  // Events between replicas are signed with a key derived from sessions.secret (the one secret every replica shares).
+  const store = config.store.redis === undefined ? undefined : sharedStore(config, await readSessionSecret(config), inventory, control, metrics, logger, hooks.now)
   const app = await buildApp({ config, tokens, logger, metrics, inventory, control, ...(hooks.now === undefined ? {} : { now: hooks.now }), ...(sessionInfoTimeoutMs === undefined ? {} : { sessionInfoTimeoutMs }), ...(store === undefined ? {} : { publish: event => { store.publish(event) } }) })
   const admin = await buildAdminApp({ tokens, logger, metrics, inventory, isShuttingDown: () => isShuttingDown, accountUses: () => accountsByInstance(config), ...(store === undefined ? {} : { store }) })
   const listeners = [...config.campaigns.values()].flatMap(instance => instance.listen === undefined ? [] : [{ name: instance.name, listen: instance.listen, server: instanceListener(app, config, instance.name) }])
@@ -153,6 +154,7 @@ export async function startServer (initial: Config, logger: Logger, hooks: Serve
     const tokensRenewed = !isDeepStrictEqual(applied.ims, config.ims) || !isDeepStrictEqual(applied.technicalAccounts, config.technicalAccounts)
     if (tokensRenewed) tokens.switchTo(providerFor(applied))
     control.current?.reconfigure(applied, sessionSecret)
+    store?.useSigningSecret(sessionSecret)
     logger.level = applied.logging.level
     config = applied
     logger.info({ integrations: applied.integrations.map(i => i.name), accounts: [...applied.technicalAccounts.keys()], tokensRenewed }, 'configuration reloaded')
@@ -187,10 +189,11 @@ export async function startServer (initial: Config, logger: Logger, hooks: Serve
 }
 
 /** The shared store of `store.redis`, reporting through the logs and metrics; the proxy control applies what it reads. */
-function sharedStore (config: Config, inventory: Inventory, control: { current?: ProxyControl }, metrics: ProxyMetrics, logger: Logger, now: (() => number) | undefined): SharedStore {
+function sharedStore (config: Config, signingSecret: string | undefined, inventory: Inventory, control: { current?: ProxyControl }, metrics: ProxyMetrics, logger: Logger, now: (() => number) | undefined): SharedStore {
   const redis = config.store.redis as RedisStoreConfig
   return new SharedStore({
     config: redis,
+    signingSecret,
     inventory,
     apply: event => { control.current?.applyClusterEvent(event) },
     // A Logoff must be known as long as its session could be presented; a lockout failure as long as it counts.
@@ -206,6 +209,10 @@ function sharedStore (config: Config, inventory: Inventory, control: { current?:
         else logger.warn({ store: redactedUrl(redis.url), error: status.lastError }, 'shared store unreachable: Logoffs, lockout and inventory are this replica\'s own until it is back')
       },
       dropped: () => { metrics.storeError('outbox_full') },
+      rejected: () => {
+        metrics.storeError('unsigned_event')
+        logger.warn('shared store: an event without this deployment\'s signature was ignored (another sessions.secret on the same keyPrefix, or a forged entry)')
+      },
       event: (direction, kind) => { metrics.storeEvent(direction, kind) },
     },
     ...(now === undefined ? {} : { now }),

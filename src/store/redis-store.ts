@@ -16,7 +16,7 @@
  *   pending, both sent once the store is back; the proxy meanwhile works
  *   on its own state. ioredis reconnects by itself.
  */
-import { createHash, randomBytes } from 'node:crypto'
+import { createHash, createHmac, createSecretKey, hkdfSync, randomBytes, timingSafeEqual, type KeyObject } from 'node:crypto'
 import { readFileSync } from 'node:fs'
 import { hostname } from 'node:os'
 import { Redis, type RedisOptions } from 'ioredis'
@@ -54,6 +54,8 @@ export interface StoreObserver {
   readonly stateChanged?: (status: StoreStatus) => void
   /** An event was dropped from the full outbox. */
   readonly dropped?: () => void
+  /** An event from the store without a valid signature (another deployment's secret, or forged): not applied. */
+  readonly rejected?: () => void
   /** An event reached the store, or came from another replica and was applied. */
   readonly event?: (direction: 'sent' | 'received', kind: ClusterEvent['kind']) => void
 }
@@ -71,6 +73,13 @@ export interface SharedStoreOptions {
   readonly now?: () => number
   /** Events kept while the store is unreachable (default MAX_OUTBOX_EVENTS). */
   readonly maxOutbox?: number
+  /**
+   * `sessions.secret`: events are signed with a key derived from it and
+   * only events signed with it are applied, so whoever can write to the
+   * store cannot forge a Logoff or a lockout outcome without it. Undefined
+   * (no integration logs on): events are neither signed nor checked.
+   */
+  readonly signingSecret: string | undefined
 }
 
 export class SharedStore {
@@ -109,6 +118,7 @@ export class SharedStore {
     this.#lastId = `${Math.max(0, this.#now() - options.catchUpMs)}-0`
     this.#status = { state: 'connecting', lastError: undefined, since: this.#now() }
     this.#inventory.sharePending()
+    this.useSigningSecret(options.signingSecret)
   }
 
   /** Connects (without waiting for the store: the proxy starts whether it answers or not) and starts reading and flushing. */
@@ -193,7 +203,8 @@ export class SharedStore {
   }
 
   async #send (encoded: string): Promise<void> {
-    await (this.#client as Redis).xadd(this.#keys.events, 'MAXLEN', '~', MAX_STREAM_EVENTS, '*', 'r', this.replicaId, 'e', encoded)
+    const signature = this.#signingKey === undefined ? [] : ['s', this.#signature(this.replicaId, encoded)]
+    await (this.#client as Redis).xadd(this.#keys.events, 'MAXLEN', '~', MAX_STREAM_EVENTS, '*', 'r', this.replicaId, 'e', encoded, ...signature)
     this.#observer.event?.('sent', (JSON.parse(encoded) as ClusterEvent).kind)
   }
 
@@ -219,6 +230,25 @@ export class SharedStore {
 
   #sendingOutbox = false
 
+  /** A new `sessions.secret` (a reload): events are signed and checked with it from now on. */
+  useSigningSecret (secret: string | undefined): void {
+    this.#signingKey = secret === undefined ? undefined : createSecretKey(Buffer.from(hkdfSync('sha256', secret, 'campaign-ims-proxy', 'cluster events v1', 32)))
+  }
+
+  #signingKey: KeyObject | undefined
+
+  #signature (from: string, encoded: string): string {
+    return createHmac('sha256', this.#signingKey as KeyObject).update(`${from}\u0000${encoded}`).digest('base64url')
+  }
+
+  /** Whether an entry's signature is the one this replica's key gives (any entry, without a key). */
+  #isSigned (from: string, encoded: string, signature: string | undefined): boolean {
+    if (this.#signingKey === undefined) return true
+    const expected = Buffer.from(this.#signature(from, encoded))
+    const given = Buffer.from(signature ?? '')
+    return given.length === expected.length && timingSafeEqual(given, expected)
+  }
+
   async #readLoop (): Promise<void> {
     let backoff = 100
     while (!this.#closed) {
@@ -234,8 +264,14 @@ export class SharedStore {
         for (const [, entries] of answer ?? []) {
           for (const [id, fields] of entries) {
             this.#lastId = id
-            const from = fieldOf(fields, 'r')
-            const event = from === this.replicaId ? undefined : decodeEvent(fieldOf(fields, 'e') ?? '')
+            const from = fieldOf(fields, 'r') ?? ''
+            const encoded = fieldOf(fields, 'e') ?? ''
+            if (from === this.replicaId) continue
+            if (!this.#isSigned(from, encoded, fieldOf(fields, 's'))) {
+              this.#observer.rejected?.()
+              continue
+            }
+            const event = decodeEvent(encoded)
             if (event !== undefined) {
               this.#apply(event)
               this.#observer.event?.('received', event.kind)

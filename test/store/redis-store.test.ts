@@ -63,7 +63,7 @@ t.test('connection options: fail fast, TLS with a CA for rediss://, password fro
 interface Harness {
   readonly server: RedisServer
   readonly config: RedisStoreConfig
-  store (inventory: Inventory, options?: { maxOutbox?: number, now?: () => number }): Promise<{ store: SharedStore, received: ClusterEvent[], failures: StoreOperation[], dropped: () => number }>
+  store (inventory: Inventory, options?: { maxOutbox?: number, now?: () => number, signingSecret?: string }): Promise<{ store: SharedStore, received: ClusterEvent[], failures: StoreOperation[], dropped: () => number, rejected: () => number }>
 }
 
 async function harness (t: Test): Promise<Harness> {
@@ -76,11 +76,12 @@ async function harness (t: Test): Promise<Harness> {
       const received: ClusterEvent[] = []
       const failures: StoreOperation[] = []
       let dropped = 0
-      const store = new SharedStore({ config, inventory, apply: event => received.push(event), catchUpMs: 60_000, observer: { failed: op => failures.push(op), dropped: () => { dropped += 1 } }, ...options })
+      let rejected = 0
+      const store = new SharedStore({ config, inventory, apply: event => received.push(event), catchUpMs: 60_000, signingSecret: undefined, observer: { failed: op => failures.push(op), dropped: () => { dropped += 1 }, rejected: () => { rejected += 1 } }, ...options })
       await store.start()
       t.teardown(() => store.close())
       await eventually(async () => store.status().state === 'ok', 'the store reachable')
-      return { store, received, failures, dropped: () => dropped }
+      return { store, received, failures, dropped: () => dropped, rejected: () => rejected }
     },
   }
 }
@@ -199,4 +200,27 @@ t.test('a command the server refuses: reported, nothing lost once it accepts aga
   one.store.publish({ kind: 'succeeded', login: 'second', address: 'a', at: 2 })
   await eventually(async () => two.received.length === before + 2, 'both events reaching the other store')
   t.same(two.received.slice(before).map(e => (e as { login: string }).login), ['first', 'second'], 'the refused event kept and sent first')
+})
+
+t.test('signed events: only those signed with the same sessions.secret are applied', { skip: redisServerMissing(t) }, async t => {
+  const h = await harness(t)
+  const secret = 'shared-by-every-replica-0123456789abcdef'
+  const one = await h.store(new Inventory([ETL]), { signingSecret: secret })
+  const two = await h.store(new Inventory([ETL]), { signingSecret: secret })
+  const other = await h.store(new Inventory([ETL]), { signingSecret: 'another-deployment-secret-0123456789abcdef' })
+  const raw = new Redis(h.server.url)
+  t.teardown(() => raw.disconnect())
+  const forged = encodeEvent({ kind: 'succeeded', login: 'victim', address: '203.0.113.9', at: Date.now() })
+  await raw.xadd(`${h.config.keyPrefix}events`, '*', 'r', 'intruder', 'e', forged)
+  await raw.xadd(`${h.config.keyPrefix}events`, '*', 'r', 'intruder', 'e', forged, 's', 'AAAA')
+  one.store.publish({ kind: 'revoked', session: SESSION })
+  await eventually(async () => two.received.length === 1 && other.rejected() >= 1, 'the signed event reaching the store of the same secret')
+  t.same(two.received, [{ kind: 'revoked', session: SESSION }], 'the signed event is applied; the forged ones are not')
+  t.equal(two.rejected(), 2, 'an entry without a signature, and one with a wrong signature, are refused and counted')
+  await eventually(async () => other.rejected() === 3, 'the store of another secret refusing all three')
+  t.same(other.received, [], 'a store with another secret applies none of them')
+  other.store.useSigningSecret(secret)
+  one.store.publish({ kind: 'failed', login: 'l', address: 'a', at: 1 })
+  await eventually(async () => other.received.length === 1, 'the store given the secret applying the next event')
+  t.pass('after a reload with the same secret, its events are applied')
 })
