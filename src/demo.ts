@@ -38,7 +38,7 @@ them, then prints curl commands and an acc-js-sdk snippet to try. Ctrl-C stops i
 Options:
   --port PORT              proxy port, for the marketing instance (default ${DEMO_DEFAULTS.proxyPort}; 0 picks a free port, as do the others)
   --mc-port PORT           proxy port for the Message Center instance (default ${DEMO_DEFAULTS.mcPort})
-  --admin-port PORT        admin port: /livez, /readyz (default ${DEMO_DEFAULTS.adminPort})
+  --admin-port PORT        admin port: the status page at /, /readyz, /integrations (default ${DEMO_DEFAULTS.adminPort})
   --ims-port PORT          IMS simulator port (default ${DEMO_DEFAULTS.imsPort})
   --campaign-port PORT     marketing Campaign simulator port (default ${DEMO_DEFAULTS.campaignPort})
   --mc-campaign-port PORT  Message Center Campaign simulator port (default ${DEMO_DEFAULTS.mcCampaignPort})
@@ -115,6 +115,8 @@ integrations:
   - name: website-events
     networks: [127.0.0.1/32, ::1/128]
     technicalAccount: { marketing: marketing, messageCenter: messageCenter }
+    # Least privilege: what it calls, nothing else of what the technical accounts may do (suggest-allowlist prints such a list).
+    allowedMethods: [xtk:session#GetOption, nms:rtEvent#PushEvent, nms:rtEvent#PushEvents, xtk:persist#GetEntityIfMoreRecent]
 logging: { level: info }
 `
   return yaml
@@ -139,6 +141,14 @@ export function getOptionSample (): string {
     '</urn:GetOption></soapenv:Body></soapenv:Envelope>'
 }
 
+/** A call the demo integration's allowedMethods do not list: a recipient written (the technical account itself may do it). */
+export function writeSample (): string {
+  return '<?xml version="1.0" encoding="utf-8"?><soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/" xmlns:urn="urn:xtk:session">' +
+    '<soapenv:Header/><soapenv:Body><urn:Write>' +
+    `<urn:sessiontoken>${LEGACY_SESSION_TOKEN}</urn:sessiontoken><urn:domDoc><recipient xtkschema="nms:recipient" _operation="insert" email="eve@example.com"/></urn:domDoc>` +
+    '</urn:Write></soapenv:Body></soapenv:Envelope>'
+}
+
 export function demoInstructions (server: RunningServer, sims: RunningSimulators, configFile: string): string {
   const mcUrl = server.campaignListenerUrls.get('messageCenter') as string
   const curl = (base: string, action: string, body: string): string =>
@@ -147,7 +157,7 @@ export function demoInstructions (server: RunningServer, sims: RunningSimulators
 campaign-ims-proxy demo
   proxy, marketing             ${server.proxyUrl}   (point legacy marketing integrations here)
   proxy, Message Center        ${mcUrl}   (and legacy Message Center integrations here)
-  admin                        ${server.adminUrl}/readyz
+  status page                  ${server.adminUrl}/   (and /readyz, /integrations, /metrics)
   Campaign marketing           ${instance(sims, 'marketing').url}   (IMS mandatory, strict; accepts only ${DEMO_ACCOUNTS.marketing.clientId})
   Campaign Message Center      ${instance(sims, 'messageCenter').url}   (IMS mandatory, strict; accepts only ${DEMO_ACCOUNTS.messageCenter.clientId})
   IMS simulator                ${sims.ims.tokenUrl}
@@ -159,6 +169,11 @@ ${curl(server.proxyUrl, 'xtk:session#GetOption', getOptionSample())}
 Push a Message Center event the same way; the proxy adds the Message Center account's token:
 
 ${curl(mcUrl, 'nms:rtEvent#PushEvent', pushEventSample())}
+
+Least privilege: the integration may call only its allowedMethods. A Write (which the technical account itself may do) is
+answered by the proxy with HTTP 403 and never reaches Campaign:
+
+${curl(server.proxyUrl, 'xtk:session#Write', writeSample())} -w '\\nHTTP %{http_code}\\n'
 
 The same with the unchanged @adobe/acc-js-sdk (save as demo.mjs next to a node_modules holding @adobe/acc-js-sdk@1.2.0, then run: node demo.mjs):
 

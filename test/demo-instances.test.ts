@@ -37,7 +37,7 @@ t.test('each printed command reaches its own instance with its own account\'s to
   t.match(text, `proxy, Message Center        ${mcListener} `, 'whose URL is printed')
 
   const curls = text.split('\n').filter(line => line.startsWith('curl '))
-  t.same(curls.map(c => c.split(' ')[2]), [`${demo.server.proxyUrl}${ROUTER}`, `${mcListener}${ROUTER}`], 'the marketing curl targets the main listener, the Message Center one its own listener')
+  t.same(curls.map(c => c.split(' ')[2]), [`${demo.server.proxyUrl}${ROUTER}`, `${mcListener}${ROUTER}`, `${demo.server.proxyUrl}${ROUTER}`], 'the marketing curl targets the main listener, the Message Center one its own listener, the refused Write the main listener')
   const option = await run('sh', ['-c', curls[0] as string])
   t.match(option.stdout, /<pstrValue xsi:type='xsd:string'>uD5A3F1B7C2E94A0F8B6D1E3C5A7F9B2D4E6C8A0B<\/pstrValue>/, 'the marketing curl is answered')
   t.same([calls(marketing), calls(messageCenter)], [[`xtk:session#GetOption ${DEMO_ACCOUNTS.marketing.clientId}`], []],
@@ -46,6 +46,9 @@ t.test('each printed command reaches its own instance with its own account\'s to
   t.match(pushed.stdout, /<plId xsi:type='xsd:long'>73000001<\/plId>/, 'the Message Center curl is answered')
   t.same([calls(marketing), calls(messageCenter)], [[`xtk:session#GetOption ${DEMO_ACCOUNTS.marketing.clientId}`], [`nms:rtEvent#PushEvent ${DEMO_ACCOUNTS.messageCenter.clientId}`]],
     'it reached Message Center only, with the Message Center account\'s bearer')
+  const written = await run('sh', ['-c', curls[2] as string])
+  t.match(written.stdout, /HTTP 403\n$/, 'the Write outside allowedMethods is refused')
+  t.equal(calls(marketing).length + calls(messageCenter).length, 2, 'and reached neither instance')
   t.same(messageCenter.events.map(e => [e.type, e.operator]), [['welcome', `${DEMO_ACCOUNTS.messageCenter.clientId.replace(/[^a-z0-9]/g, '')}@techacct.adobe.com`]], 'the event was pushed by the Message Center technical account')
 
   const lines = text.split('\n')

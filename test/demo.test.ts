@@ -26,11 +26,13 @@ t.test('demo prints curl commands and an acc-js-sdk snippet that work', async t 
   t.match(stdout, /Press Ctrl-C to stop/, 'the demo started and printed its instructions')
 
   const curls = stdout.split('\n').filter(line => line.startsWith('curl '))
-  t.equal(curls.length, 2, 'two curl commands are printed, one per instance')
+  t.equal(curls.length, 3, 'three curl commands are printed: one per instance, and one the integration may not make')
   const option = await run('sh', ['-c', curls[0] ?? 'false'])
   t.match(option.stdout, /<GetOptionResponse xmlns='urn:xtk:session'[^>]*>\n<pstrValue xsi:type='xsd:string'>uD5A3F1B7C2E94A0F8B6D1E3C5A7F9B2D4E6C8A0B<\/pstrValue>/, 'the first reads a marketing option through the proxy')
   const pushed = await run('sh', ['-c', curls[1] ?? 'false'])
   t.match(pushed.stdout, /<PushEventResponse xmlns='urn:nms:rtEvent'[^>]*>\n<plId xsi:type='xsd:long'>73000001<\/plId>/, 'the second pushes a Message Center event through the proxy')
+  const written = await run('sh', ['-c', curls[2] ?? 'false'])
+  t.match(written.stdout, /PRX-000018[^<]*<\/faultstring>[\s\S]*integration website-events may not call xtk:session#Write[\s\S]*\nHTTP 403\n$/, 'the third, a Write outside the integration\'s allowedMethods, is refused by the proxy with HTTP 403')
 
   const lines = stdout.split('\n')
   const start = lines.findIndex(l => l.startsWith('import sdk'))
