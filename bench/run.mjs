@@ -72,9 +72,7 @@ log(`machine: ${machine}; mode: ${QUICK ? 'quick' : 'full'}; load generator addr
 const nginx = await startNginx(upstream.url, token, dir)
 if (nginx === undefined) log('nginx is not installed (apt-get install nginx): the nginx reference is skipped')
 const redis = await startRedis()
-const storedProxy = redis === undefined ? undefined : await startProxy({ upstreamUrl: upstream.url, ims, dir, name: 'proxy-store', networkAddress, storeUrl: redis.url })
-const storedSession = storedProxy === undefined ? undefined : await logon(storedProxy.url)
-if (redis === undefined) log('redis-server is not installed (apt-get install redis-server): the shared store row is skipped')
+if (redis === undefined) log('redis-server is not installed (apt-get install redis-server): the shared store comparison is skipped')
 
 // ---------------------------------------------------------------- 1. small SOAP call (about 2 KB) at 50 connections
 
@@ -85,7 +83,6 @@ const paths = [
   { name: SMALL_PATHS.session, target: proxy, body: bodyOfSize(session, SMALL), identity: `${LOGIN_INTEGRATION}/session` },
   { name: SMALL_PATHS.inline, target: proxy, body: bodyOfSize(INLINE, SMALL), identity: `${LOGIN_INTEGRATION}/inline-password` },
   { name: SMALL_PATHS.network, target: proxy, body: bodyOfSize('', SMALL), identity: `${NETWORK_INTEGRATION}/network` },
-  ...(storedProxy === undefined ? [] : [{ name: SMALL_PATHS.store, target: storedProxy, body: bodyOfSize(storedSession, SMALL), identity: `${LOGIN_INTEGRATION}/session`, adminUrl: storedProxy.adminUrl }]),
   ...(nginx === undefined ? [] : [{ name: 'nginx', target: nginx, body: bodyOfSize('', SMALL) }]),
 ]
 /** One load on a path; on the proxy, checked against the proxy's count of how each call was identified. */
@@ -104,6 +101,35 @@ for (let run = 0; run < RUNS; run++) {
   }
 }
 const warmTokenRequests = tokenRequests() - tokensBeforeWarm
+
+// ---------------------------------------------------------------- 1b. the shared store's cost
+
+// The proxy with store.redis and the proxy without, loaded at the same
+// time (25 connections each), so that both meet the same machine at every
+// moment; which one is started first alternates from run to run, as the
+// first of two simultaneous loads gets a few per cent more.
+// Two fresh proxies, warmed alike, so that neither has a JIT the other lacks.
+const storeRuns = []
+if (redis !== undefined) {
+  const withStore = await startProxy({ upstreamUrl: upstream.url, ims, dir, name: 'proxy-store', networkAddress, storeUrl: redis.url })
+  const withoutStore = await startProxy({ upstreamUrl: upstream.url, ims, dir, name: 'proxy-no-store', networkAddress })
+  const sides = [['store', withStore, bodyOfSize(await logon(withStore.url), SMALL)], ['none', withoutStore, bodyOfSize(await logon(withoutStore.url), SMALL)]]
+  const both = (duration, order) => Promise.all(order.map(([, target, body]) => load({ url: target.url, body, connections: 25, duration, pid: target.child.pid })))
+  await both(SMALL_SECONDS, sides)
+  for (let run = 0; run < RUNS * 2; run++) {
+    const order = run % 2 === 0 ? sides : [...sides].reverse()
+    const results = await both(SMALL_SECONDS, order)
+    const byName = Object.fromEntries(order.map(([name], i) => [name, results[i]]))
+    storeRuns.push(byName)
+    log(`shared store (run ${run + 1}): with ${byName.store.rps.toFixed(0)} req/s ${byName.store.cpuUsPerReq.toFixed(0)} µs CPU/req, without ${byName.none.rps.toFixed(0)} req/s ${byName.none.cpuUsPerReq.toFixed(0)} µs CPU/req`)
+  }
+  await Promise.all([withStore, withoutStore].map(p => stop(p.child)))
+}
+const storeCost = storeRuns.length === 0 ? undefined : {
+  runs: storeRuns.length,
+  store: { rps: median(storeRuns.map(r => r.store.rps)), cpu: median(storeRuns.map(r => r.store.cpuUsPerReq)) },
+  none: { rps: median(storeRuns.map(r => r.none.rps)), cpu: median(storeRuns.map(r => r.none.cpuUsPerReq)) },
+}
 const smallMedian = Object.fromEntries(Object.entries(small).map(([name, rs]) => [name, { rps: median(rs.map(r => r.rps)), p99: median(rs.map(r => r.p99)), p50: median(rs.map(r => r.p50)), cpu: median(rs.map(r => r.cpuUsPerReq)) }]))
 
 // ---------------------------------------------------------------- 2. body-size sweep (session-token path)
@@ -195,6 +221,7 @@ const { generated, docPath } = await writeReport(ROOT, {
   cold,
   warmTokenRequests,
   networkAddress,
+  storeCost,
 })
 console.log(`\n${generated}`)
 log(`wrote ${docPath} and docs/benchmarks-body-size.svg`)
