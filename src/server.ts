@@ -20,7 +20,7 @@ import type { Config, ListenConfig, RedisStoreConfig } from './config/types.js'
 import { SwitchableTokens } from './ims/switchable.js'
 import { TokenProvider, type TokenProviderOptions } from './ims/token-provider.js'
 import { Inventory } from './observability/inventory.js'
-import { SharedStore } from './store/redis-store.js'
+import type { SharedStore } from './store/redis-store.js'
 import { createLogger, flushLogger, stdoutDestination } from './observability/logger.js'
 import { ProxyMetrics } from './observability/metrics.js'
 import type { ProxyControl } from './proxy/plugin.js'
@@ -89,7 +89,7 @@ export async function startServer (initial: Config, logger: Logger, hooks: Serve
   const inventory = new Inventory(config.integrations, hooks.now)
   const control: { current?: ProxyControl } = {}
   // Events between replicas are signed with a key derived from sessions.secret (the one secret every replica shares).
-  const store = config.store.redis === undefined ? undefined : sharedStore(config, await readSessionSecret(config), inventory, control, metrics, logger, hooks.now)
+  const store = config.store.redis === undefined ? undefined : await sharedStore(config, await readSessionSecret(config), inventory, control, metrics, logger, hooks.now)
   const app = await buildApp({ config, tokens, logger, metrics, inventory, control, ...(hooks.now === undefined ? {} : { now: hooks.now }), ...(sessionInfoTimeoutMs === undefined ? {} : { sessionInfoTimeoutMs }), ...(store === undefined ? {} : { publish: event => { store.publish(event) } }) })
   const admin = await buildAdminApp({ tokens, logger, metrics, inventory, isShuttingDown: () => isShuttingDown, accountUses: () => accountsByInstance(config), ...(store === undefined ? {} : { store }) })
   const listeners = [...config.campaigns.values()].flatMap(instance => instance.listen === undefined ? [] : [{ name: instance.name, listen: instance.listen, server: instanceListener(app, config, instance.name) }])
@@ -189,8 +189,10 @@ export async function startServer (initial: Config, logger: Logger, hooks: Serve
 }
 
 /** The shared store of `store.redis`, reporting through the logs and metrics; the proxy control applies what it reads. */
-function sharedStore (config: Config, signingSecret: string | undefined, inventory: Inventory, control: { current?: ProxyControl }, metrics: ProxyMetrics, logger: Logger, now: (() => number) | undefined): SharedStore {
+async function sharedStore (config: Config, signingSecret: string | undefined, inventory: Inventory, control: { current?: ProxyControl }, metrics: ProxyMetrics, logger: Logger, now: (() => number) | undefined): Promise<SharedStore> {
   const redis = config.store.redis as RedisStoreConfig
+  // Loaded only with a store: a sidecar never loads the Redis client.
+  const { SharedStore } = await import('./store/redis-store.js')
   return new SharedStore({
     config: redis,
     signingSecret,

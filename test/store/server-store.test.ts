@@ -44,3 +44,19 @@ t.test('a listener that cannot bind: the store is released with everything else'
   const port = (taken.address() as { port: number }).port
   await t.rejects(startServer(parseConfig(yaml(redis.url, port), { source: 'test', env: {} }), createLogger('silent')), { code: 'EADDRINUSE' }, 'the start fails')
 })
+
+t.test('without store: no store is built, nothing says otherwise', async t => {
+  const config = parseConfig(`
+listen: { host: 127.0.0.1, port: 0 }
+admin: { host: 127.0.0.1, port: 0 }
+campaign: { url: 'http://127.0.0.1:9' }
+ims: { tokenUrl: 'http://127.0.0.1:9/ims/token/v3' }
+`, { source: 'test', env: {} })
+  t.equal(config.store.redis, undefined, 'no store configured')
+  const server = await startServer(config, createLogger('silent'))
+  t.teardown(() => server.close())
+  const ready = JSON.parse((await send(`${server.adminUrl}/readyz`)).text) as Record<string, unknown>
+  t.notOk('store' in ready, '/readyz has no store field')
+  t.notOk('scope' in (JSON.parse((await send(`${server.adminUrl}/integrations`)).text) as Record<string, unknown>), '/integrations has no scope: it is this replica\'s, as always')
+  t.notMatch((await send(`${server.adminUrl}/metrics`)).text, /campaign_ims_proxy_store_/, 'no store metric is exported')
+})
