@@ -72,7 +72,9 @@ call was identified as its row says.
 
 ${table(['path', 'req/s', 'p50 ms', 'p99 ms', 'CPU µs/req (that process)', 'vs baseline', 'vs nginx'], Object.entries(small).map(([name, m]) => [name, m.rps.toFixed(0), String(m.p50), String(m.p99), name === 'direct' ? `${m.cpu.toFixed(0)} (upstream)` : m.cpu.toFixed(0), times(ratio(m.rps, base.rps)), nginx === undefined ? '—' : times(ratio(m.rps, nginx.rps))]))}
 
-${run.storeCost === undefined ? '' : `### Shared store (\`store.redis\`) on and off
+${run.storeCost === undefined
+? ''
+: `### Shared store (\`store.redis\`) on and off
 
 Two proxy processes with the same configuration, one with \`store.redis\`
 on a local redis-server, loaded at the same time (25 connections each, session-token path,

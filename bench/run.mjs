@@ -125,11 +125,13 @@ if (redis !== undefined) {
   }
   await Promise.all([withStore, withoutStore].map(p => stop(p.child)))
 }
-const storeCost = storeRuns.length === 0 ? undefined : {
-  runs: storeRuns.length,
-  store: { rps: median(storeRuns.map(r => r.store.rps)), cpu: median(storeRuns.map(r => r.store.cpuUsPerReq)) },
-  none: { rps: median(storeRuns.map(r => r.none.rps)), cpu: median(storeRuns.map(r => r.none.cpuUsPerReq)) },
-}
+const storeCost = storeRuns.length === 0
+  ? undefined
+  : {
+      runs: storeRuns.length,
+      store: { rps: median(storeRuns.map(r => r.store.rps)), cpu: median(storeRuns.map(r => r.store.cpuUsPerReq)) },
+      none: { rps: median(storeRuns.map(r => r.none.rps)), cpu: median(storeRuns.map(r => r.none.cpuUsPerReq)) },
+    }
 const smallMedian = Object.fromEntries(Object.entries(small).map(([name, rs]) => [name, { rps: median(rs.map(r => r.rps)), p99: median(rs.map(r => r.p99)), p50: median(rs.map(r => r.p50)), cpu: median(rs.map(r => r.cpuUsPerReq)) }]))
 
 // ---------------------------------------------------------------- 2. body-size sweep (session-token path)

@@ -27,7 +27,7 @@ export interface MissingAccess {
 
 export function missingAccess (
   legacy: { readonly folderPermissions: readonly FolderPermission[], readonly namedRights: readonly string[] },
-  technical: { readonly folderPermissions: readonly FolderPermission[], readonly namedRights: readonly string[] },
+  technical: { readonly folderPermissions: readonly FolderPermission[], readonly namedRights: readonly string[] }
 ): MissingAccess {
   const folderPermissions: MissingFolderPermission[] = []
   for (const permission of legacy.folderPermissions) {

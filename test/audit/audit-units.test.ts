@@ -54,7 +54,7 @@ t.test('the comparison', async t => {
   const p = (folder: string, rights: string[], propagate = false) => ({ folder, fullName: `/${folder}/`, rights, propagate })
   const missing = missingAccess(
     { folderPermissions: [p('a', ['read', 'write']), p('b', ['read'], true), p('c', ['read']), p('d', ['read'])], namedRights: ['x', 'y'] },
-    { folderPermissions: [p('a', ['read'], true), p('b', ['read']), p('c', ['read', 'write'], true)], namedRights: ['y', 'z'] },
+    { folderPermissions: [p('a', ['read'], true), p('b', ['read']), p('c', ['read', 'write'], true)], namedRights: ['y', 'z'] }
   )
   t.same(missing.folderPermissions.map(m => [m.folder, m.rights, m.propagate, m.grant]), [
     ['a', ['write'], false, { rights: ['read', 'write'], propagate: true }],
