@@ -3,6 +3,7 @@
 // own state, and a listener that cannot bind releases the store too.
 import { createServer } from 'node:net'
 import { Writable } from 'node:stream'
+import { Redis } from 'ioredis'
 import t from 'tap'
 import { parseConfig } from '../../src/config/load.js'
 import { createLogger } from '../../src/observability/logger.js'
@@ -59,4 +60,19 @@ ims: { tokenUrl: 'http://127.0.0.1:9/ims/token/v3' }
   t.notOk('store' in ready, '/readyz has no store field')
   t.notOk('scope' in (JSON.parse((await send(`${server.adminUrl}/integrations`)).text) as Record<string, unknown>), '/integrations has no scope: it is this replica\'s, as always')
   t.notMatch((await send(`${server.adminUrl}/metrics`)).text, /campaign_ims_proxy_store_/, 'no store metric is exported')
+})
+
+t.test('an unsigned event in the store: ignored, counted and logged', { skip: redisServerMissing(t) }, async t => {
+  const redis = await startRedisServer(t)
+  const lines: string[] = []
+  const sink = new Writable({ write (chunk: Buffer, _enc, done) { lines.push(chunk.toString()); done() } })
+  const config = parseConfig(`${yaml(redis.url)}sessions: { secret: server-store-test-secret-0123456789abcdef }\n`, { source: 'test', env: {} })
+  const server = await startServer(config, createLogger('info', sink))
+  t.teardown(() => server.close())
+  await eventually(async () => (JSON.parse((await send(`${server.adminUrl}/readyz`)).text) as { store?: { state: string } }).store?.state === 'ok', 'the store reachable')
+  const raw = new Redis(redis.url)
+  t.teardown(() => raw.disconnect())
+  await raw.xadd(`${config.store.redis?.keyPrefix ?? ''}events`, '*', 'r', 'intruder', 'e', '{"kind":"succeeded","login":"victim","address":"203.0.113.9","at":1}')
+  await eventually(async () => /campaign_ims_proxy_store_errors_total\{operation="unsigned_event"\} 1/.test((await send(`${server.adminUrl}/metrics`)).text), 'the unsigned event counted')
+  t.match(lines.join(''), 'an event without this deployment\'s signature was ignored', 'and logged')
 })
