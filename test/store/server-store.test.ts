@@ -6,6 +6,9 @@ import { Writable } from 'node:stream'
 import { Redis } from 'ioredis'
 import t from 'tap'
 import { parseConfig } from '../../src/config/load.js'
+import type { RedisStoreConfig } from '../../src/config/types.js'
+import { Inventory } from '../../src/observability/inventory.js'
+import { SharedStore } from '../../src/store/redis-store.js'
 import { createLogger } from '../../src/observability/logger.js'
 import { startServer } from '../../src/server.js'
 import { send } from '../fixtures/http.js'
@@ -75,4 +78,23 @@ t.test('an unsigned event in the store: ignored, counted and logged', { skip: re
   await raw.xadd(`${config.store.redis?.keyPrefix ?? ''}events`, '*', 'r', 'intruder', 'e', '{"kind":"succeeded","login":"victim","address":"203.0.113.9","at":1}')
   await eventually(async () => /campaign_ims_proxy_store_errors_total\{operation="unsigned_event"\} 1/.test((await send(`${server.adminUrl}/metrics`)).text), 'the unsigned event counted')
   t.match(lines.join(''), 'an event without this deployment\'s signature was ignored', 'and logged')
+})
+
+t.test('a reload with a new sessions.secret: events are checked with the new key', { skip: redisServerMissing(t) }, async t => {
+  const redis = await startRedisServer(t)
+  const withSecret = (secret: string): ReturnType<typeof parseConfig> => parseConfig(`${yaml(redis.url)}sessions: { secret: ${secret} }\n`, { source: 'test', env: {} })
+  const server = await startServer(withSecret('first-secret-0123456789abcdefghijklmnop'), createLogger('silent'))
+  t.teardown(() => server.close())
+  const metrics = async (): Promise<string> => (await send(`${server.adminUrl}/metrics`)).text
+  await eventually(async () => (JSON.parse((await send(`${server.adminUrl}/readyz`)).text) as { store?: { state: string } }).store?.state === 'ok', 'the store reachable')
+  const other = new SharedStore({ config: withSecret('third-secret-0123456789abcdefghijklmnop').store.redis as RedisStoreConfig, inventory: new Inventory([]), apply: () => {}, catchUpMs: 0, signingSecret: 'second-secret-0123456789abcdefghijklmnop', observer: {} })
+  await other.start()
+  t.teardown(() => other.close())
+  await eventually(async () => other.status().state === 'ok', 'the other store reachable')
+  other.publish({ kind: 'failed', login: 'op', address: '10.0.0.1', at: Date.now() })
+  await eventually(async () => /store_errors_total\{operation="unsigned_event"\} 1/.test(await metrics()), 'the event of another secret refused')
+  t.same(await server.reload(withSecret('second-secret-0123456789abcdefghijklmnop')), { ok: true, restartRequired: [], tokensRenewed: false }, 'the new secret reloads')
+  other.publish({ kind: 'failed', login: 'op', address: '10.0.0.1', at: Date.now() })
+  await eventually(async () => /store_events_total\{direction="received",kind="failed"\} 1/.test(await metrics()), 'the event of the new secret applied')
+  t.pass('after the reload, events signed with the new secret are applied')
 })
