@@ -210,7 +210,6 @@ async function sharedStore (config: Config, signingSecret: string | undefined, i
         if (status.state === 'ok') logger.info({ store: redactedUrl(redis.url) }, 'shared store reachable: state is shared with the other replicas')
         else logger.warn({ store: redactedUrl(redis.url), error: status.lastError }, 'shared store unreachable: Logoffs, lockout and inventory are this replica\'s own until it is back')
       },
-      dropped: () => { metrics.storeError('outbox_full') },
       rejected: () => {
         metrics.storeError('unsigned_event')
         logger.warn('shared store: an event without this deployment\'s signature was ignored (another sessions.secret on the same keyPrefix, or a forged entry)')

@@ -48,19 +48,17 @@ export interface StoreStatus {
 }
 
 export interface StoreObserver {
-  /** A store operation failed (`publish`, `read`, `flush`, `report`). */
+  /** A store operation failed (`publish`, `read`, `flush`, `report`), or the full outbox dropped an event (`outbox_full`). */
   readonly failed?: (operation: StoreOperation, err: Error) => void
   /** The store became reachable again, or unreachable. */
   readonly stateChanged?: (status: StoreStatus) => void
-  /** An event was dropped from the full outbox. */
-  readonly dropped?: () => void
   /** An event from the store without a valid signature (another deployment's secret, or forged): not applied. */
   readonly rejected?: () => void
   /** An event reached the store, or came from another replica and was applied. */
   readonly event?: (direction: 'sent' | 'received', kind: ClusterEvent['kind']) => void
 }
 
-export type StoreOperation = 'publish' | 'read' | 'flush' | 'report'
+export type StoreOperation = 'publish' | 'read' | 'flush' | 'report' | 'outbox_full'
 
 export interface SharedStoreOptions {
   readonly config: RedisStoreConfig
@@ -198,7 +196,8 @@ export class SharedStore {
     this.#outbox.push(encoded)
     if (this.#outbox.length > this.#maxOutbox) {
       this.#outbox.shift()
-      this.#observer.dropped?.()
+      // Not a store failure (the store may be fine by now): reported as an operation that failed, without changing the state.
+      this.#observer.failed?.('outbox_full', new Error(`${this.#maxOutbox} events were waiting for the store: the oldest was dropped`))
     }
   }
 
