@@ -109,3 +109,19 @@ export function presentedCredentials (headers: IncomingHttpHeaders, location: So
     securityTokens: distinct([...headerValues(headers['x-security-token']), ...soapNamed('X-Security-Token').map(unquoted)]),
   }
 }
+
+/**
+ * The session tokens a query string carries as `__sessiontoken` (any case,
+ * every occurrence, decoded): Campaign's JSP pages read one there. The
+ * proxy neither verifies nor removes them, so the request flow refuses a
+ * request it would forward with one it cannot vouch for
+ * (docs/legacy-sessions.md#the-session-token-in-a-query-string).
+ */
+export function querySessionTokens (query: string): string[] {
+  if (query === '' || !query.toLowerCase().includes(SESSION_COOKIE)) return []
+  const tokens: string[] = []
+  for (const [name, value] of new URLSearchParams(query)) {
+    if (name.toLowerCase() === SESSION_COOKIE && value !== '') tokens.push(value)
+  }
+  return tokens
+}

@@ -12,6 +12,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify'
 import { clientIdentity } from '../auth/client-certificates.js'
 import type { IntegrationConfig } from '../config/types.js'
 import { decideIdentity, SOAP_ROUTER_PATH, WSDL_PATH, type IdentityDecision, type PresentedPassword } from '../auth/identity.js'
+import { querySessionTokens } from '../auth/credentials.js'
 import { leastPrivilegeRefusal } from '../auth/least-privilege.js'
 import { callerAddress, isInBlockList, normaliseAddress } from '../auth/networks.js'
 import type { PasswordChecker } from '../auth/password-check.js'
@@ -100,6 +101,21 @@ export function requestFlow (deps: FlowDependencies): (request: FastifyRequest, 
     throw new ProxyFault('forbidden', { detail })
   }
 
+  /**
+   * A session token in the query string (`?__sessiontoken=`) is neither
+   * verified nor removed: a proxy session there would reach Campaign, and
+   * next to the proxy's bearer a Campaign session could be what Campaign
+   * acts on. Both are refused; a legacy call forwarded untouched keeps its own.
+   */
+  const refuseQuerySession = (decision: IdentityDecision, url: string, r: Routing): void => {
+    const query = url.indexOf('?')
+    if (query === -1) return
+    const tokens = querySessionTokens(url.slice(query + 1))
+    if (tokens.length === 0) return
+    if (tokens.some(token => r.identity.isProxyShaped(token))) throw new ProxyFault('sessionInvalid', { detail: 'a proxy session in the query string (__sessiontoken) is not accepted: send it as the sessiontoken parameter, X-Session-Token or the __sessiontoken cookie' })
+    if (decision.kind === 'inject') throw new ProxyFault('sessionInvalid', { detail: 'a Campaign session in the query string (__sessiontoken) is not sent together with the proxy token: remove it' })
+  }
+
   return async function handle (request, reply) {
     const r = deps.routing()
     const socket = request.raw.socket
@@ -138,6 +154,7 @@ export function requestFlow (deps: FlowDependencies): (request: FastifyRequest, 
     if (decision.kind === 'logon' || decision.kind === 'logoff') return await answerLocally(r, campaign, decision, context, reply)
     if (decision.kind === 'inject' && decision.password !== undefined) await verify(decision.password, context.caller)
     if (decision.integration !== undefined) refuseOutsideAllowLists(decision.integration, path, read, context)
+    refuseQuerySession(decision, request.url, r)
     // An integration's account is the one it has on this instance; the anonymous WSDL's (no integration) is wsdl.technicalAccount.
     let account: string | undefined
     if (decision.kind === 'inject') account = decision.integration === undefined ? decision.account : accountFor(decision.integration, campaign)

@@ -3,7 +3,7 @@
 // "," between cookies, cookie names in any case, quoted values, repeated
 // SOAP Header elements).
 import t from 'tap'
-import { cookieText, cookieValue, cookieValues, headerValues, isCookieNamed, presentedCredentials, unquoted } from '../../src/auth/credentials.js'
+import { cookieText, cookieValue, cookieValues, headerValues, isCookieNamed, presentedCredentials, querySessionTokens, unquoted } from '../../src/auth/credentials.js'
 import { soapEnvelope } from '../fixtures/soap.js'
 import { locate } from '../fixtures/soap-locate.js'
 
@@ -57,4 +57,11 @@ t.test('presentedCredentials collects every distinct token, and keeps the one va
   const empty = presentedCredentials({ 'x-session-token': ' , ', cookie: '__sessiontoken=' }, undefined)
   t.same([empty.sessionTokens, empty.securityTokens], [[], []], 'empty values are no tokens')
   t.equal(empty.sessionToken, ',', 'while the header, trimmed, is still the value the resolvers read')
+})
+
+t.test('session tokens in a query string', async t => {
+  t.same(querySessionTokens(''), [], 'an empty query')
+  t.same(querySessionTokens('schema=nms:rtEvent'), [], 'other parameters only')
+  t.same(querySessionTokens('__sessiontoken=&x=__sessiontoken'), [], 'an empty value, and the name as another parameter\'s value')
+  t.same(querySessionTokens('__sessiontoken=a&__SESSIONTOKEN=%5F%5F%5Fb'), ['a', '___b'], 'every occurrence, any case, decoded')
 })
