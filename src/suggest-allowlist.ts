@@ -11,12 +11,14 @@ import { request } from 'undici'
 import { allowedMethodProblem } from './config/allow-list.js'
 import { UsageError } from './usage-error.js'
 
-export const SUGGEST_ALLOWLIST_USAGE = `Usage: campaign-ims-proxy suggest-allowlist --from URL-or-FILE
+export const SUGGEST_ALLOWLIST_USAGE = `Usage: campaign-ims-proxy suggest-allowlist --from URL-or-FILE [--from URL-or-FILE ...]
 
 Prints, for each integration of a migration inventory, the allowedMethods
 of the SOAP methods it called, as YAML to paste into its entry.
   campaign-ims-proxy suggest-allowlist --from http://127.0.0.1:9090/integrations
   campaign-ims-proxy suggest-allowlist --from inventory.json
+Several --from (one per replica without a shared store): the methods of
+every document, added up.
 Methods the proxy refused (not in an existing allowedMethods) are listed as
 comments, never suggested. See docs/operations.md.
 `
@@ -40,16 +42,42 @@ export class InventoryDocumentError extends Error {
 }
 
 export async function suggestAllowlistCommand (args: readonly string[], stdout: NodeJS.WritableStream): Promise<number> {
-  let from: string | undefined
+  let sources: string[] | undefined
   try {
-    from = parseArgs({ args: [...args], options: { from: { type: 'string' } } }).values.from
+    sources = parseArgs({ args: [...args], options: { from: { type: 'string', multiple: true } } }).values.from
   } catch (err) {
     throw new UsageError((err as Error).message)
   }
-  if (from === undefined || from === '') throw new UsageError('--from URL-or-FILE is required (the admin listener\'s /integrations, or a saved copy)')
-  const text = await readInventory(from)
-  stdout.write(suggestAllowlist(parseInventory(text, from), from))
+  if (sources === undefined || sources.some(from => from === '')) throw new UsageError('--from URL-or-FILE is required (the admin listener\'s /integrations, or a saved copy)')
+  const documents = []
+  for (const from of sources) documents.push(parseInventory(await readInventory(from), from))
+  stdout.write(suggestAllowlist(merged(documents), sources.join(', ')))
   return 0
+}
+
+type ParsedInventory = ReturnType<typeof parseInventory>
+
+/** Several replicas' documents as one: an integration's counts added up by name, in the order first seen; the latest generation time. */
+function merged (documents: readonly ParsedInventory[]): ParsedInventory {
+  if (documents.length === 1) return documents[0] as ParsedInventory
+  const byName = new Map<string, { name: string, mode: string | undefined, calls: number, methods: Record<string, number>, refused: Record<string, number>, allowedMethods: readonly string[] | null }>()
+  const add = (into: Record<string, number>, from: Readonly<Record<string, number>>): void => {
+    for (const [key, n] of Object.entries(from)) into[key] = (into[key] ?? 0) + n
+  }
+  for (const document of documents) {
+    for (const integration of document.integrations) {
+      let entry = byName.get(integration.name)
+      if (entry === undefined) {
+        entry = { ...integration, methods: {}, refused: {}, calls: 0 }
+        byName.set(integration.name, entry)
+      }
+      entry.calls += integration.calls
+      add(entry.methods, integration.methods)
+      add(entry.refused, integration.refused)
+    }
+  }
+  const times = documents.flatMap(d => d.generatedAt === undefined ? [] : [d.generatedAt]).sort()
+  return { generatedAt: times.at(-1), integrations: [...byName.values()], unknownCallers: documents.reduce((n, d) => n + d.unknownCallers, 0) }
 }
 
 async function readInventory (from: string): Promise<string> {

@@ -158,3 +158,33 @@ t.test('refusals: no --from, unreadable, not an inventory', async t => {
   await new Promise(resolve => closed.close(resolve))
   t.match(await run(['--from', `http://127.0.0.1:${closedPort}/integrations`]), { code: 1, err: /could not read http:\/\/127\.0\.0\.1:\d+\/integrations: .*ECONNREFUSED|could not read .*connect/ }, 'nothing listening')
 })
+
+t.test('several --from (replicas without a shared store): the methods of every document, added up', async t => {
+  const dir = await tempDir()
+  const doc = (generatedAt: string | undefined, integrations: unknown[], unknownCallers: unknown[] = []): string => JSON.stringify({ ...(generatedAt === undefined ? {} : { generatedAt }), integrations, unknownCallers })
+  const one = join(dir, 'replica-1.json')
+  const two = join(dir, 'replica-2.json')
+  await writeFile(one, doc('2026-12-01T09:00:00.000Z', [
+    { name: 'etl', mode: 'ims', calls: 3, methods: { 'xtk:session#GetOption': 2, 'xtk:session#Logon': 1 }, refused: {}, allowedMethods: null },
+  ], [{ address: '10.0.0.1' }]))
+  await writeFile(two, doc('2026-12-01T09:00:05.000Z', [
+    { name: 'etl', mode: 'ims', calls: 2, methods: { 'xtk:session#GetOption': 1, 'xtk:queryDef#ExecuteQuery': 1 }, refused: { 'xtk:session#Write': 1 }, allowedMethods: null },
+    { name: 'web', mode: 'ims', calls: 1, methods: { 'nms:rtEvent#PushEvent': 1 }, refused: {}, allowedMethods: null },
+  ]))
+  const io = captureIo()
+  t.equal(await main(['suggest-allowlist', '--from', one, '--from', two], io), 0, 'exit 0')
+  const printed = io.out()
+  t.same((parseYaml(printed) as Suggested).integrations, [
+    { name: 'etl', allowedMethods: ['xtk:queryDef#ExecuteQuery', 'xtk:session#GetOption', 'xtk:session#Logon'] },
+    { name: 'web', allowedMethods: ['nms:rtEvent#PushEvent'] },
+  ], 'every method seen on any replica, each integration once')
+  t.match(printed, '      - xtk:session#GetOption   # 3 calls', 'the counts added up')
+  t.match(printed, 'refused by its current list, not suggested: xtk:session#Write (1 calls)', 'refusals of every replica')
+  t.match(printed, '(generated 2026-12-01T09:00:05.000Z)', 'the latest generation time')
+  t.match(printed, '# 1 unknown callers are not listed', 'unknown callers of every replica counted')
+  const undated = captureIo()
+  await writeFile(one, doc(undefined, []))
+  t.equal(await main(['suggest-allowlist', '--from', one, '--from', one], undated), 0, 'documents without a generation time')
+  t.notMatch(undated.out(), 'generated', 'no time said')
+  t.match(await (async () => { const e = captureIo(); return { code: await main(['suggest-allowlist', '--from', one, '--from', ''], e), err: e.err() } })(), { code: 2, err: /--from URL-or-FILE is required/ }, 'an empty --from among several: usage error')
+})
