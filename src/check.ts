@@ -53,13 +53,12 @@ Exit codes:
 `
 
 export type CheckKind = keyof typeof CHECK_EXIT
-type Kind = CheckKind
 
 export interface AccountResult {
   /** The Campaign instance checked (an IMS failure is reported on every instance of the account). */
   readonly instance: string
   readonly account: string
-  readonly kind: Kind
+  readonly kind: CheckKind
   readonly fingerprint?: string
   readonly expiresInSeconds?: number
   readonly operator?: string
@@ -72,7 +71,7 @@ export interface AccountResult {
 
 export type TokenAnswer =
   | { readonly ok: true, readonly token: string, readonly expiresAt: number }
-  | { readonly ok: false, readonly kind: Kind, readonly reason: string }
+  | { readonly ok: false, readonly kind: CheckKind, readonly reason: string }
 
 export type RequestToken = ReturnType<typeof createUndiciTransport>['requestToken']
 
@@ -230,7 +229,7 @@ function table (results: readonly AccountResult[], several: boolean): string {
   return rows.map(row => row.map((cell, i) => cell.padEnd(widths[i] as number)).join('  ').trimEnd()).join('\n') + '\n'
 }
 
-const RESULT_LABELS: Readonly<Record<Exclude<Kind, 'ok'>, string>> = {
+const RESULT_LABELS: Readonly<Record<Exclude<CheckKind, 'ok'>, string>> = {
   config: 'configuration invalid',
   imsRefused: 'IMS refused the credential',
   imsUnavailable: 'IMS unavailable',

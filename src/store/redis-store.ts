@@ -38,6 +38,9 @@ const INVENTORY_TTL_MS = 30 * 24 * 3600 * 1000
 /** Longest wait between two reconnection attempts. */
 const MAX_RECONNECT_DELAY_MS = 2000
 
+/** An event not yet in the store: its JSON and, for the metrics, its kind. */
+interface OutboxEntry { readonly encoded: string, readonly kind: ClusterEvent['kind'] }
+
 export type StoreState = 'connecting' | 'ok' | 'degraded'
 
 export interface StoreStatus {
@@ -92,7 +95,9 @@ export class SharedStore {
   #client: Redis | undefined
   #reader: Redis | undefined
   #lastId: string
-  #outbox: string[] = []
+  /** Events not yet in the store, oldest first. */
+  #outbox: Array<OutboxEntry> = []
+  #sendingOutbox = false
   #status: StoreStatus
   #closed = false
   #flushTimer: NodeJS.Timeout | undefined
@@ -145,7 +150,7 @@ export class SharedStore {
 
   /** Tells the other replicas; never waits and never throws (an unreachable store keeps the event for later, in order). */
   publish (event: ClusterEvent): void {
-    this.#queue(encodeEvent(event))
+    this.#queue({ encoded: encodeEvent(event), kind: event.kind })
     if (this.#client?.status === 'ready') this.#flushOutbox()
   }
 
@@ -192,8 +197,8 @@ export class SharedStore {
     await this.#reading
   }
 
-  #queue (encoded: string): void {
-    this.#outbox.push(encoded)
+  #queue (entry: OutboxEntry): void {
+    this.#outbox.push(entry)
     if (this.#outbox.length > this.#maxOutbox) {
       this.#outbox.shift()
       // Not a store failure (the store may be fine by now): reported as an operation that failed, without changing the state.
@@ -201,10 +206,10 @@ export class SharedStore {
     }
   }
 
-  async #send (encoded: string): Promise<void> {
+  async #send ({ encoded, kind }: OutboxEntry): Promise<void> {
     const signature = this.#signingKey === undefined ? [] : ['s', this.#signature(this.replicaId, encoded)]
     await (this.#client as Redis).xadd(this.#keys.events, 'MAXLEN', '~', MAX_STREAM_EVENTS, '*', 'r', this.replicaId, 'e', encoded, ...signature)
-    this.#observer.event?.('sent', (JSON.parse(encoded) as ClusterEvent).kind)
+    this.#observer.event?.('sent', kind)
   }
 
   /** Sends the events kept while the store was away, in order; stops at the first failure (kept for the next try). */
@@ -217,7 +222,7 @@ export class SharedStore {
   async #drainOutbox (): Promise<void> {
     try {
       while (this.#outbox.length > 0 && this.#client?.status === 'ready') {
-        await this.#send(this.#outbox[0] as string)
+        await this.#send(this.#outbox[0] as OutboxEntry)
         this.#outbox.shift()
       }
     } catch (err) {
@@ -226,8 +231,6 @@ export class SharedStore {
       this.#sendingOutbox = false
     }
   }
-
-  #sendingOutbox = false
 
   /** A new `sessions.secret` (a reload): events are signed and checked with it from now on. */
   useSigningSecret (secret: string | undefined): void {
