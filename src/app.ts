@@ -13,8 +13,10 @@ import type { Logger } from 'pino'
 import type { Inventory } from './observability/inventory.js'
 import type { ClusterEvent } from './store/cluster-events.js'
 import { accessLogger } from './observability/logger.js'
+import { requestLoggerFactory } from './observability/request-logger.js'
 import type { ProxyMetrics } from './observability/metrics.js'
 import { LISTENER_CAMPAIGN, type ListenerTagged } from './proxy/campaigns.js'
+import { REQUEST_ID_HEADER } from './proxy/headers.js'
 import { proxyPlugin, type ProxyControl, type TokenSource } from './proxy/plugin.js'
 import { SOAP_CONTENT_TYPE } from './soap/envelope.js'
 import { PROXY_FAULTS, proxyFaultBody } from './soap/faults.js'
@@ -56,6 +58,7 @@ export async function buildApp ({ config, tokens, logger, metrics, inventory, co
     requestTimeout: limits.requestTimeoutSeconds * 1000,
     loggerInstance: logger,
     logController: new LogController({ disableRequestLogging: true }),
+    childLoggerFactory: requestLoggerFactory,
     requestIdHeader: false,
     genReqId: (req) => {
       const given = req.headers['x-request-id']
@@ -68,14 +71,12 @@ export async function buildApp ({ config, tokens, logger, metrics, inventory, co
     routerOptions: { ignoreDuplicateSlashes: false },
     // A request Fastify cannot route (a malformed percent-encoding): a client fault, in the proxy's shape.
     frameworkErrors: (_error, request, reply) => {
-      (reply as unknown as FaultReply).code(PROXY_FAULTS.badRequest.status).type(SOAP_CONTENT_TYPE).send(proxyFaultBody('badRequest', request.id))
+      reply.header(REQUEST_ID_HEADER, request.id)
+      const faultReply = reply as unknown as FaultReply
+      faultReply.code(PROXY_FAULTS.badRequest.status).type(SOAP_CONTENT_TYPE).send(proxyFaultBody('badRequest', request.id))
     },
   }) as unknown as FastifyInstance
   app.server.headersTimeout = limits.headersTimeoutSeconds * 1000
-  app.addHook('onSend', (request, reply, payload, done) => {
-    reply.header('x-request-id', request.id)
-    done(null, payload)
-  })
   await app.register(proxyPlugin, { config, tokens, sessionSecret, metrics, inventory, accessLog: accessLogger(logger as Logger), control, ...(now === undefined ? {} : { now }), ...(sessionInfoTimeoutMs === undefined ? {} : { sessionInfoTimeoutMs }), ...(publish === undefined ? {} : { publish }) })
   return app
 }

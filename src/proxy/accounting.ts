@@ -3,8 +3,8 @@
  * when its answer ended or when the client went away first (recorded as
  * 499, as nginx logs it).
  */
-import type { FastifyBaseLogger } from 'fastify'
 import type { Inventory } from '../observability/inventory.js'
+import type { AccessLog } from '../observability/logger.js'
 import type { ProxyMetrics } from '../observability/metrics.js'
 import { PROXY_FAULTS, type ProxyFaultName } from '../soap/faults.js'
 import type { ProxyContext } from './context.js'
@@ -23,7 +23,7 @@ export interface AccountedRequest {
 export type RecordRequest = (request: AccountedRequest, status: number, bytesOut: unknown) => void
 
 /** `accessLog`: the logger of access lines (observability/logger.ts `accessLogger`). */
-export function accounting (metrics: ProxyMetrics, inventory: Inventory, accessLog: FastifyBaseLogger, clock: () => number): RecordRequest {
+export function accounting (metrics: ProxyMetrics, inventory: Inventory, accessLog: AccessLog, clock: () => number): RecordRequest {
   return (request, status, bytesOut) => {
     const context = request.proxy
     /* c8 ignore next -- requests refused before the handler (a malformed request line) have no context */
@@ -44,7 +44,7 @@ export function accounting (metrics: ProxyMetrics, inventory: Inventory, accessL
       upstreamSeconds: upstreamMs === undefined ? undefined : upstreamMs / 1000,
     })
     inventory.record({ integration: context.integration, caller: context.caller, login: context.login, soapMethod: context.soapMethod, refused: context.refused !== undefined, path: pathOf(request.url), campaign: context.campaign, authPath: context.authPath, fault, status })
-    accessLog.info({
+    accessLog({
       reqId: request.id,
       method: request.method,
       path: pathOf(request.url),
@@ -63,7 +63,7 @@ export function accounting (metrics: ProxyMetrics, inventory: Inventory, accessL
       bytesOut: numberOf(bytesOut),
       durationMs: round(totalMs),
       upstreamMs: upstreamMs === undefined ? undefined : round(upstreamMs),
-    }, 'request')
+    })
   }
 }
 

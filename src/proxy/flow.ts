@@ -27,7 +27,7 @@ import { credentialRanges, outgoingBody, readRequestBody, type ReadBody } from '
 import { newContext, type ProxyContext } from './context.js'
 import { UpstreamError, type UpstreamHealth } from './errors.js'
 import { forward, type UpstreamAnswer } from './forwarder.js'
-import { downstreamHeaders, upstreamHeaders } from './headers.js'
+import { downstreamHeaders, REQUEST_ID_HEADER, upstreamHeaders } from './headers.js'
 import { clientOrigin, inspectionLimit, isTokenRejection, logonResponseSessionToken, wsdlThroughProxy, type Inspection } from './inspect.js'
 import type { RejectionBudget } from './rejection-budget.js'
 import type { CampaignRoutes, CampaignUpstream } from './campaigns.js'
@@ -70,7 +70,7 @@ export function requestFlow (deps: FlowDependencies): (request: FastifyRequest, 
     if (decision.kind === 'logoff') {
       r.sessions.revoke(decision.session)
       deps.onLogoff?.(decision.session)
-      return reply.code(200).type(SOAP_CONTENT_TYPE).send(logoffResponse(decision.urn))
+      return reply.code(200).header(REQUEST_ID_HEADER, reply.request.id).type(SOAP_CONTENT_TYPE).send(logoffResponse(decision.urn))
     }
     await verify(decision.password, context.caller)
     const account = accountFor(decision.integration, campaign)
@@ -78,7 +78,7 @@ export function requestFlow (deps: FlowDependencies): (request: FastifyRequest, 
     const issued = r.sessions.issue(decision.integration.name, generationOf(r.sessions, decision.integration))
     const info = await campaign.sessionInfo.get(account, decision.password.login)
     reply.log.info({ integration: decision.integration.name, caller: context.caller }, 'logon answered by the proxy')
-    return reply.code(200).type(SOAP_CONTENT_TYPE).send(logonResponse(decision.urn, issued.sessionToken, issued.securityToken, info))
+    return reply.code(200).header(REQUEST_ID_HEADER, reply.request.id).type(SOAP_CONTENT_TYPE).send(logonResponse(decision.urn, issued.sessionToken, issued.securityToken, info))
   }
 
   /** The integration's account on `campaign`, or the session fault when it may not call that instance. */
@@ -248,6 +248,7 @@ export function requestFlow (deps: FlowDependencies): (request: FastifyRequest, 
 
   function relay (request: FastifyRequest, reply: FastifyReply, campaign: CampaignUpstream, context: ProxyContext, inspection: Inspection, answer: UpstreamAnswer): FastifyReply {
     const headers = downstreamHeaders(answer.headers)
+    headers[REQUEST_ID_HEADER] = request.id
     let body = answer.body
     if (Buffer.isBuffer(body) && answer.status === 200) {
       if (inspection.rememberLogon) {

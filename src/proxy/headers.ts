@@ -75,6 +75,9 @@ function headerText (value: string | string[] | undefined): string | undefined {
   return typeof value === 'string' ? value : undefined
 }
 
+/** Every answer of the proxy listener carries the request's id (given by a client as X-Request-Id, else generated). */
+export const REQUEST_ID_HEADER = 'x-request-id'
+
 /**
  * Campaign's response headers for the client: hop-by-hop ones (and those
  * its `Connection` header names) describe Campaign's connection to the

@@ -7,11 +7,12 @@
  * configuration lives in one Routing value, replaced as a whole by
  * `ProxyControl.reconfigure` (reload without restart).
  */
-import type { FastifyBaseLogger, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { PasswordChecker, type PasswordCheckSettings } from '../auth/password-check.js'
 import { CampaignClient, campaignPool } from '../campaign/client.js'
 import type { CampaignInstanceConfig, Config } from '../config/types.js'
 import type { Inventory } from '../observability/inventory.js'
+import type { AccessLog } from '../observability/logger.js'
 import type { ApplyClusterEvent, ClusterEvent } from '../store/cluster-events.js'
 import type { ProxyMetrics } from '../observability/metrics.js'
 import { SOAP_CONTENT_TYPE } from '../soap/envelope.js'
@@ -21,6 +22,7 @@ import { Admission } from './admission.js'
 import { answerFor, UpstreamHealth } from './errors.js'
 import { CampaignRoutes, upstreamSettings, type CampaignUpstream } from './campaigns.js'
 import { requestFlow } from './flow.js'
+import { REQUEST_ID_HEADER } from './headers.js'
 import { RejectionBudget } from './rejection-budget.js'
 import { rememberedSessions, routingOf } from './routing.js'
 import { SESSION_INFO_TIMEOUT_MS, SessionInfoSource } from './session-info.js'
@@ -54,7 +56,7 @@ export interface ProxyPluginOptions {
   readonly metrics: ProxyMetrics
   readonly inventory: Inventory
   /** Where access lines go (observability/logger.ts `accessLogger`). */
-  readonly accessLog: FastifyBaseLogger
+  readonly accessLog: AccessLog
   /** Filled with the reconfigure function once the plugin is registered. */
   readonly control: { current?: ProxyControl }
   readonly now?: () => number
@@ -161,6 +163,7 @@ export async function proxyPlugin (app: FastifyInstance, options: ProxyPluginOpt
     const context = request.proxy
     request.log[answer.level]({ ...(answer.level === 'error' ? { err } : {}), integration: context?.integration?.name, fault: answer.fault, detail: answer.detail }, answer.message)
     if (context !== null) context.fault = answer.fault
+    reply.header(REQUEST_ID_HEADER, request.id)
     if (answer.retryAfterSeconds !== undefined) reply.header('retry-after', String(answer.retryAfterSeconds))
     return reply.code(PROXY_FAULTS[answer.fault].status).type(SOAP_CONTENT_TYPE).send(proxyFaultBody(answer.fault, request.id, answer.detail))
   })

@@ -1,0 +1,78 @@
+import { Writable } from 'node:stream'
+import t from 'tap'
+import { accessLogger, createLogger, isoTime } from '../../src/observability/logger.js'
+import { RequestLogger, requestLoggerFactory } from '../../src/observability/request-logger.js'
+
+/** A pino destination keeping every line written to it. */
+function lines (): { stream: Writable, written: string[] } {
+  const written: string[] = []
+  const stream = new Writable({
+    write (chunk: Buffer, _encoding, done) {
+      written.push(...chunk.toString('utf8').split('\n').filter(line => line !== ''))
+      done()
+    },
+  })
+  return { stream, written }
+}
+
+const settle = async (): Promise<void> => { await new Promise(resolve => setImmediate(resolve)) }
+
+t.test('the access line has pino\'s shape, leaves undefined fields out and follows the logger\'s level', async t => {
+  const { stream, written } = lines()
+  const logger = createLogger('info', stream)
+  const access = accessLogger(logger)
+  access({ reqId: 'r-1', status: 200, integration: undefined, path: 'a"b\\c\u0001' })
+  access({})
+  logger.level = 'warn'
+  access({ reqId: 'r-2' })
+  logger.level = 'debug'
+  access({ reqId: 'r-3' })
+  await settle()
+  t.equal(written.length, 3, 'nothing written at warn')
+  const [first, empty, third] = written.map(line => JSON.parse(line) as Record<string, unknown>)
+  t.match(first, { level: 30, service: 'campaign-ims-proxy', reqId: 'r-1', status: 200, path: 'a"b\\c\u0001', msg: 'request' })
+  t.notOk(Object.hasOwn(first as object, 'integration'), 'undefined fields are left out')
+  t.match(String(first?.time), /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/)
+  t.same(Object.keys(empty as object), ['level', 'time', 'service', 'msg'], 'a line without fields is still JSON')
+  t.equal(third?.reqId, 'r-3')
+})
+
+t.test('isoTime formats the current millisecond, once per millisecond', async t => {
+  const before = Date.now()
+  const field = isoTime()
+  const at = Date.parse(JSON.parse(`{${field.slice(1)}}`).time as string)
+  t.ok(at >= before && at <= Date.now())
+  t.equal(isoTime() === field || Date.now() !== at, true, 'the same text within a millisecond')
+})
+
+t.test('a request logger makes its child on the first line only, bound to the request id', async t => {
+  const { stream, written } = lines()
+  const parent = createLogger('trace', stream)
+  let children = 0
+  const counting = Object.create(parent, { child: { value: (...args: Parameters<typeof parent.child>) => { children += 1; return parent.child(...args) } } }) as typeof parent
+  const quiet = requestLoggerFactory(counting, { reqId: 'q-1' }, {})
+  t.ok(quiet instanceof RequestLogger)
+  t.equal(quiet.level, 'trace', 'the parent\'s level before any line')
+  ;(quiet.silent as () => void)()
+  t.equal(children, 0, 'no child for a request that does not log')
+
+  const logger = new RequestLogger(counting, { reqId: 'q-2' }, {})
+  logger.fatal('f')
+  logger.error({ n: 1 }, 'e')
+  logger.warn('w')
+  logger.info('i')
+  logger.debug('d')
+  logger.trace('t')
+  t.equal(children, 1, 'one child for all its lines')
+  logger.level = 'error'
+  t.equal(logger.level, 'error', 'the child\'s level once made')
+  logger.info('not written')
+  const grandchild = logger.child({ step: 'inner' })
+  grandchild.error('g')
+  await settle()
+  const parsed = written.map(line => JSON.parse(line) as { reqId?: string, msg?: string, n?: number, step?: string })
+  t.same(parsed.map(line => line.msg), ['f', 'e', 'w', 'i', 'd', 't', 'g'])
+  t.ok(parsed.every(line => line.reqId === 'q-2'), 'every line carries the request id')
+  t.equal(parsed[1]?.n, 1)
+  t.equal(parsed[6]?.step, 'inner')
+})
