@@ -16,7 +16,7 @@ const times = (x) => `${x.toFixed(2)} ×`
 const mb = (x) => `${x.toFixed(1)} MB`
 
 /** [target, measured, ok (true, false, or undefined when not measured)] */
-export function targets ({ small, sweep, uploads, cold, warmTokenRequests, storeCost }) {
+export function targets ({ small, sweep, uploads, cold, warmTokenRequests, storeCost, sideBySide }) {
   const base = small.baseline
   const nginx = small.nginx
   const bySize = (size) => sweep.find(r => r.size === size)
@@ -33,6 +33,8 @@ export function targets ({ small, sweep, uploads, cold, warmTokenRequests, store
     const m = small[SMALL_PATHS[key]]
     const label = key === 'session' ? 'session-token path' : 'network path'
     rows.push([`small call throughput ≥ 1.2 × baseline (${label})`, times(ratio(m.rps, base.rps)), ratio(m.rps, base.rps) >= 1.2])
+    const side = sideBySide?.[key]
+    rows.push([`the same, loaded side by side with the baseline (${label})`, side === undefined ? 'not measured' : `${times(side.rps)} (CPU per call ${times(side.cpu)})`, side === undefined ? undefined : side.rps >= 1.2])
     rows.push([`small call p99 ≤ 1.0 × baseline (${label})`, `${times(ratio(m.p99, base.p99))} (${m.p99} vs ${base.p99} ms)`, m.p99 <= base.p99])
     rows.push([`small call ≥ 0.5 × nginx, stretch (${label})`, nginx === undefined ? 'nginx not installed' : times(ratio(m.rps, nginx.rps)), nginx === undefined ? undefined : ratio(m.rps, nginx.rps) >= 0.5])
   }
@@ -72,7 +74,18 @@ call was identified as its row says.
 
 ${table(['path', 'req/s', 'p50 ms', 'p99 ms', 'CPU µs/req (that process)', 'vs baseline', 'vs nginx'], Object.entries(small).map(([name, m]) => [name, m.rps.toFixed(0), String(m.p50), String(m.p99), name === 'direct' ? `${m.cpu.toFixed(0)} (upstream)` : m.cpu.toFixed(0), times(ratio(m.rps, base.rps)), nginx === undefined ? '—' : times(ratio(m.rps, nginx.rps))]))}
 
-${run.storeCost === undefined
+${run.sideBySide === undefined
+? ''
+: `### The proxy and the baseline side by side
+
+The baseline and the proxy loaded at the same time (25 connections each,
+${run.sideBySide.session.runs} runs per path, which one starts first alternating), so that
+both meet the same machine at every moment: the median of the per-run
+ratios, and the lowest and highest of them.
+
+${table(['path', 'throughput vs baseline', 'lowest – highest run', 'CPU per call vs baseline'], Object.entries(run.sideBySide).map(([key, side]) => [SMALL_PATHS[key], times(side.rps), `${times(side.lowest)} – ${times(side.highest)}`, times(side.cpu)]))}
+
+`}${run.storeCost === undefined
 ? ''
 : `### Shared store (\`store.redis\`) on and off
 

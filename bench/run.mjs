@@ -132,6 +132,30 @@ const storeCost = storeRuns.length === 0
       store: { rps: median(storeRuns.map(r => r.store.rps)), cpu: median(storeRuns.map(r => r.store.cpuUsPerReq)) },
       none: { rps: median(storeRuns.map(r => r.none.rps)), cpu: median(storeRuns.map(r => r.none.cpuUsPerReq)) },
     }
+// ---------------------------------------------------------------- 1c. the proxy and the baseline side by side
+
+// The rows of 1. meet the machine at different moments, and a shared
+// machine's speed can change several-fold within a minute. Here the
+// baseline and the proxy (both warm) are loaded at the same time, 25
+// connections each, which one starts first alternating, so that both meet
+// the same machine at every moment; the figure is the median of the
+// per-run ratios.
+const SIDE_SECONDS = QUICK ? 3 : 5
+const sideBySide = {}
+for (const key of ['session', 'network']) {
+  const identity = key === 'session' ? `${LOGIN_INTEGRATION}/session` : `${NETWORK_INTEGRATION}/network`
+  const sides = [['baseline', baseline, bodyOfSize('', SMALL)], ['proxy', proxy, bodyOfSize(key === 'session' ? session : '', SMALL)]]
+  const ratios = []
+  for (let run = 0; run < RUNS * 2; run++) {
+    const order = run % 2 === 0 ? sides : [...sides].reverse()
+    const results = await expectIdentity(proxy.adminUrl, identity, () => Promise.all(order.map(([, target, body]) => load({ url: target.url, body, connections: 25, duration: SIDE_SECONDS, pid: target.child.pid }))))
+    const by = Object.fromEntries(order.map(([name], i) => [name, results[i]]))
+    ratios.push({ rps: by.proxy.rps / by.baseline.rps, cpu: by.proxy.cpuUsPerReq / by.baseline.cpuUsPerReq })
+    log(`side by side, ${SMALL_PATHS[key]} (run ${run + 1}): proxy ${by.proxy.rps.toFixed(0)} req/s ${by.proxy.cpuUsPerReq.toFixed(0)} µs CPU/req, baseline ${by.baseline.rps.toFixed(0)} req/s ${by.baseline.cpuUsPerReq.toFixed(0)} µs CPU/req`)
+  }
+  sideBySide[key] = { runs: ratios.length, rps: median(ratios.map(r => r.rps)), cpu: median(ratios.map(r => r.cpu)), lowest: Math.min(...ratios.map(r => r.rps)), highest: Math.max(...ratios.map(r => r.rps)) }
+}
+
 const smallMedian = Object.fromEntries(Object.entries(small).map(([name, rs]) => [name, { rps: median(rs.map(r => r.rps)), p99: median(rs.map(r => r.p99)), p50: median(rs.map(r => r.p50)), cpu: median(rs.map(r => r.cpuUsPerReq)) }]))
 
 // ---------------------------------------------------------------- 2. body-size sweep (session-token path)
@@ -224,6 +248,7 @@ const { generated, docPath } = await writeReport(ROOT, {
   warmTokenRequests,
   networkAddress,
   storeCost,
+  sideBySide,
 })
 console.log(`\n${generated}`)
 log(`wrote ${docPath} and docs/benchmarks-body-size.svg`)
