@@ -1,6 +1,6 @@
 import { Writable } from 'node:stream'
 import t from 'tap'
-import { accessLogger, createLogger, isoTime } from '../../src/observability/logger.js'
+import { accessLogger, BatchedDestination, createLogger, isoTime, LOG_BATCH_CHARS, stdoutDestination, type BatchTarget } from '../../src/observability/logger.js'
 import { RequestLogger, requestLoggerFactory } from '../../src/observability/request-logger.js'
 
 /** A pino destination keeping every line written to it. */
@@ -75,4 +75,63 @@ t.test('a request logger makes its child on the first line only, bound to the re
   t.ok(parsed.every(line => line.reqId === 'q-2'), 'every line carries the request id')
   t.equal(parsed[1]?.n, 1)
   t.equal(parsed[6]?.step, 'inner')
+})
+
+/** A batch target recording what it is handed (and how it was flushed). */
+function target (): BatchTarget & { texts: string[], flushes: string[] } {
+  const texts: string[] = []
+  const flushes: string[] = []
+  return {
+    texts,
+    flushes,
+    write (text) { texts.push(text); return true },
+    flush (callback) { flushes.push('flush'); callback() },
+    flushSync () { flushes.push('flushSync') },
+  }
+}
+
+t.test('a batched destination hands lines on in order, once the batch is full', async t => {
+  const into = target()
+  const batched = new BatchedDestination(into, 10, 60_000)
+  batched.write('a\n')
+  batched.write('bcd\n')
+  t.same(into.texts, [], 'below the batch size: waiting')
+  batched.write('efgh\n')
+  t.same(into.texts, ['a\nbcd\nefgh\n'], 'one write for the three lines')
+  batched.write('i\n')
+  await new Promise<void>(resolve => { batched.flush(() => { resolve() }) })
+  t.same(into.texts, ['a\nbcd\nefgh\n', 'i\n'], 'flush hands on what waits')
+  batched.flushSync()
+  batched.write('j\n')
+  batched.flushSync()
+  t.same(into.texts, ['a\nbcd\nefgh\n', 'i\n', 'j\n'], 'nothing handed on twice, nothing empty')
+  t.same(into.flushes, ['flush', 'flushSync', 'flushSync'])
+})
+
+t.test('a batched destination writes a lone line after its flush time', async t => {
+  const into = target()
+  const scheduled: Array<{ run: () => void, ms: number, closed: boolean }> = []
+  const batched = new BatchedDestination(into, 1_000_000, 5, (run, ms) => {
+    const timer = { run, ms, closed: false }
+    scheduled.push(timer)
+    return { unref: () => undefined, close: () => { timer.closed = true } }
+  })
+  batched.write('late\n')
+  batched.write('later\n')
+  t.same(into.texts, [])
+  t.same(scheduled.map(s => s.ms), [5], 'one flush scheduled for the batch')
+  scheduled[0]?.run()
+  t.same(into.texts, ['late\nlater\n'], 'both lines, in one write, without a flush')
+  scheduled[0]?.run()
+  t.same(into.texts, ['late\nlater\n'], 'a timer that finds nothing waiting writes nothing')
+  batched.write('next\n')
+  t.equal(scheduled.length, 2, 'a new batch, a new timer')
+  batched.flushSync()
+  t.equal(scheduled[1]?.closed, true, 'the timer of a batch handed on early is cancelled')
+})
+
+t.test('the standard output destination is a batched one in front of sonic-boom', async t => {
+  const destination = stdoutDestination()
+  t.ok(destination instanceof BatchedDestination)
+  t.ok(LOG_BATCH_CHARS >= 4096)
 })
