@@ -38,11 +38,15 @@ t.test('the access line has pino\'s shape, leaves undefined fields out and follo
 })
 
 t.test('isoTime formats the current millisecond, once per millisecond', async t => {
-  const before = Date.now()
-  const field = isoTime()
-  const at = Date.parse(JSON.parse(`{${field.slice(1)}}`).time as string)
-  t.ok(at >= before && at <= Date.now())
-  t.equal(isoTime() === field || Date.now() !== at, true, 'the same text within a millisecond')
+  const realNow = Date.now
+  t.teardown(() => { Date.now = realNow })
+  let now = Date.UTC(2026, 11, 1, 17, 30, 0, 123)
+  Date.now = () => now
+  const first = isoTime()
+  t.equal(first, ',"time":"2026-12-01T17:30:00.123Z"')
+  t.equal(isoTime(), first, 'the same text within the millisecond')
+  now += 1
+  t.equal(isoTime(), ',"time":"2026-12-01T17:30:00.124Z"', 'the next millisecond formatted anew')
 })
 
 t.test('a request logger makes its child on the first line only, bound to the request id', async t => {
