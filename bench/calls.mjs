@@ -31,6 +31,23 @@ export async function load ({ url, body, connections, duration, amount, pid }) {
   return { rps: total / result.duration, p99: result.latency.p99, p50: result.latency.p50, mbps: (total * Buffer.byteLength(body)) / 1024 ** 2 / result.duration, cpuUsPerReq: total === 0 ? 0 : (cpu * 1000) / total, total }
 }
 
+/**
+ * `runs` loads of `sides` ([name, target, body]) at the same time, 25
+ * connections each, so that every side meets the same machine at every
+ * moment; which one starts first alternates from run to run (the first of
+ * two simultaneous loads gets a few per cent more). `around` wraps each
+ * run (a check of the proxy's metrics). One object per run, by side name.
+ */
+export async function sideBySideRuns (sides, { runs, duration, around = (fn) => fn() }) {
+  const results = []
+  for (let run = 0; run < runs; run++) {
+    const order = run % 2 === 0 ? sides : [...sides].reverse()
+    const loads = await around(() => Promise.all(order.map(([, target, body]) => load({ url: target.url, body, connections: 25, duration, pid: target.child.pid }))))
+    results.push(Object.fromEntries(order.map(([name], i) => [name, loads[i]])))
+  }
+  return results
+}
+
 export const median = (xs) => { const s = [...xs].sort((a, b) => a - b); return s.length % 2 === 1 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2 }
 
 /**

@@ -16,7 +16,7 @@ import { mkdtempSync } from 'node:fs'
 import { Agent, request } from 'node:http'
 import { join, relative, resolve } from 'node:path'
 import { parseArgs } from 'node:util'
-import { bodyOfSize, expectIdentity, HEADERS, INLINE, load, logon, median, upload } from './calls.mjs'
+import { bodyOfSize, expectIdentity, HEADERS, INLINE, load, logon, median, sideBySideRuns, upload } from './calls.mjs'
 import { profileSmallCall } from './profile.mjs'
 import { LOGIN_INTEGRATION, NETWORK_INTEGRATION, ROOT, rssBytes, sourceAddressTowards, startBaseline, startIms, startNginx, startProxy, startRedis, startUpstream, stop, stopAll } from './processes.mjs'
 import { formatSize, SMALL_PATHS, writeReport } from './report.mjs'
@@ -104,25 +104,17 @@ const warmTokenRequests = tokenRequests() - tokensBeforeWarm
 
 // ---------------------------------------------------------------- 1b. the shared store's cost
 
-// The proxy with store.redis and the proxy without, loaded at the same
-// time (25 connections each), so that both meet the same machine at every
-// moment; which one is started first alternates from run to run, as the
-// first of two simultaneous loads gets a few per cent more.
-// Two fresh proxies, warmed alike, so that neither has a JIT the other lacks.
+// The proxy with store.redis and the proxy without, loaded side by side
+// (calls.mjs sideBySideRuns): two fresh proxies, warmed alike, so that
+// neither has a JIT the other lacks.
 const storeRuns = []
 if (redis !== undefined) {
   const withStore = await startProxy({ upstreamUrl: upstream.url, ims, dir, name: 'proxy-store', networkAddress, storeUrl: redis.url })
   const withoutStore = await startProxy({ upstreamUrl: upstream.url, ims, dir, name: 'proxy-no-store', networkAddress })
   const sides = [['store', withStore, bodyOfSize(await logon(withStore.url), SMALL)], ['none', withoutStore, bodyOfSize(await logon(withoutStore.url), SMALL)]]
-  const both = (duration, order) => Promise.all(order.map(([, target, body]) => load({ url: target.url, body, connections: 25, duration, pid: target.child.pid })))
-  await both(SMALL_SECONDS, sides)
-  for (let run = 0; run < RUNS * 2; run++) {
-    const order = run % 2 === 0 ? sides : [...sides].reverse()
-    const results = await both(SMALL_SECONDS, order)
-    const byName = Object.fromEntries(order.map(([name], i) => [name, results[i]]))
-    storeRuns.push(byName)
-    log(`shared store (run ${run + 1}): with ${byName.store.rps.toFixed(0)} req/s ${byName.store.cpuUsPerReq.toFixed(0)} µs CPU/req, without ${byName.none.rps.toFixed(0)} req/s ${byName.none.cpuUsPerReq.toFixed(0)} µs CPU/req`)
-  }
+  await sideBySideRuns(sides, { runs: 1, duration: SMALL_SECONDS }) // warm-up
+  storeRuns.push(...await sideBySideRuns(sides, { runs: RUNS * 2, duration: SMALL_SECONDS }))
+  storeRuns.forEach((byName, run) => { log(`shared store (run ${run + 1}): with ${byName.store.rps.toFixed(0)} req/s ${byName.store.cpuUsPerReq.toFixed(0)} µs CPU/req, without ${byName.none.rps.toFixed(0)} req/s ${byName.none.cpuUsPerReq.toFixed(0)} µs CPU/req`) })
   await Promise.all([withStore, withoutStore].map(p => stop(p.child)))
 }
 const storeCost = storeRuns.length === 0
@@ -136,23 +128,16 @@ const storeCost = storeRuns.length === 0
 
 // The rows of 1. meet the machine at different moments, and a shared
 // machine's speed can change several-fold within a minute. Here the
-// baseline and the proxy (both warm) are loaded at the same time, 25
-// connections each, which one starts first alternating, so that both meet
-// the same machine at every moment; the figure is the median of the
-// per-run ratios.
+// baseline and the proxy (both warm) are loaded side by side
+// (sideBySideRuns); the figure is the median of the per-run ratios.
 const SIDE_SECONDS = QUICK ? 3 : 5
 const sideBySide = {}
 for (const key of ['session', 'network']) {
   const identity = key === 'session' ? `${LOGIN_INTEGRATION}/session` : `${NETWORK_INTEGRATION}/network`
   const sides = [['baseline', baseline, bodyOfSize('', SMALL)], ['proxy', proxy, bodyOfSize(key === 'session' ? session : '', SMALL)]]
-  const ratios = []
-  for (let run = 0; run < RUNS * 2; run++) {
-    const order = run % 2 === 0 ? sides : [...sides].reverse()
-    const results = await expectIdentity(proxy.adminUrl, identity, () => Promise.all(order.map(([, target, body]) => load({ url: target.url, body, connections: 25, duration: SIDE_SECONDS, pid: target.child.pid }))))
-    const by = Object.fromEntries(order.map(([name], i) => [name, results[i]]))
-    ratios.push({ rps: by.proxy.rps / by.baseline.rps, cpu: by.proxy.cpuUsPerReq / by.baseline.cpuUsPerReq })
-    log(`side by side, ${SMALL_PATHS[key]} (run ${run + 1}): proxy ${by.proxy.rps.toFixed(0)} req/s ${by.proxy.cpuUsPerReq.toFixed(0)} µs CPU/req, baseline ${by.baseline.rps.toFixed(0)} req/s ${by.baseline.cpuUsPerReq.toFixed(0)} µs CPU/req`)
-  }
+  const runs = await sideBySideRuns(sides, { runs: RUNS * 2, duration: SIDE_SECONDS, around: (fn) => expectIdentity(proxy.adminUrl, identity, fn) })
+  runs.forEach((by, run) => { log(`side by side, ${SMALL_PATHS[key]} (run ${run + 1}): proxy ${by.proxy.rps.toFixed(0)} req/s ${by.proxy.cpuUsPerReq.toFixed(0)} µs CPU/req, baseline ${by.baseline.rps.toFixed(0)} req/s ${by.baseline.cpuUsPerReq.toFixed(0)} µs CPU/req`) })
+  const ratios = runs.map(by => ({ rps: by.proxy.rps / by.baseline.rps, cpu: by.proxy.cpuUsPerReq / by.baseline.cpuUsPerReq }))
   sideBySide[key] = { runs: ratios.length, rps: median(ratios.map(r => r.rps)), cpu: median(ratios.map(r => r.cpu)), lowest: Math.min(...ratios.map(r => r.rps)), highest: Math.max(...ratios.map(r => r.rps)) }
 }
 
