@@ -2,7 +2,6 @@
  * buildApp(config): the proxy as a Fastify instance, pure wiring, no
  * listen(). Tests build it and drive it over HTTP.
  */
-import { randomUUID } from 'node:crypto'
 import { readFileSync } from 'node:fs'
 import { createServer as createHttpServer, type IncomingMessage, type Server as HttpServer, type ServerResponse } from 'node:http'
 import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https'
@@ -16,15 +15,16 @@ import { accessLogger } from './observability/logger.js'
 import { requestLoggerFactory } from './observability/request-logger.js'
 import type { ProxyMetrics } from './observability/metrics.js'
 import { LISTENER_CAMPAIGN, type ListenerTagged } from './proxy/campaigns.js'
-import { REQUEST_ID_HEADER } from './proxy/headers.js'
+import { REQUEST_ID_HEADER, requestIdOf } from './proxy/headers.js'
+import type { Lane } from './proxy/lane.js'
 import { proxyPlugin, type ProxyControl, type TokenSource } from './proxy/plugin.js'
 import { SOAP_CONTENT_TYPE } from './soap/envelope.js'
 import { PROXY_FAULTS, proxyFaultBody } from './soap/faults.js'
 
 /** How often the server looks for requests past limits.requestTimeoutSeconds or headersTimeoutSeconds. */
 export const TIMEOUT_CHECK_INTERVAL_MS = 1000
-/** A client-supplied X-Request-Id is echoed only when it looks like an id (bounded, no control characters). */
-const REQUEST_ID = /^[\w.:-]{1,128}$/
+/** The SOAP router lane of each app (proxy/lane.ts), filled when its plugin registers. */
+const LANES = new WeakMap<FastifyInstance, { current?: Lane }>()
 
 /** The part of a reply a fault needs (frameworkErrors' reply is typed for no route). */
 interface FaultReply {
@@ -50,20 +50,17 @@ export interface AppDependencies {
 export async function buildApp ({ config, tokens, logger, metrics, inventory, control, now, sessionInfoTimeoutMs, publish }: AppDependencies): Promise<FastifyInstance> {
   // Read once at start: proxy sessions are signed with it (a rotated file takes effect on reload or restart).
   const sessionSecret = await readSessionSecret(config)
-  const limits = config.limits
-  const tls = config.listen.tls
+  const lane: { current?: Lane } = {}
   const app = Fastify({
-    ...(tls === undefined ? { http: serverOptions(limits) } : { https: { ...readTlsFiles(tls), ...clientCertificateOptions(tls), ...serverOptions(limits) } }),
-    keepAliveTimeout: limits.keepAliveTimeoutSeconds * 1000,
-    requestTimeout: limits.requestTimeoutSeconds * 1000,
+    // The server Fastify would make, with the SOAP router lane tried before Fastify's routing.
+    serverFactory: (routing) => nodeServer(config, (request, response) => {
+      if (lane.current?.(request, response) !== true) routing(request, response)
+    }),
     loggerInstance: logger,
     logController: new LogController({ disableRequestLogging: true }),
     childLoggerFactory: requestLoggerFactory,
     requestIdHeader: false,
-    genReqId: (req) => {
-      const given = req.headers['x-request-id']
-      return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID()
-    },
+    genReqId: requestIdOf,
     // Bodies are streamed to Campaign; the proxy enforces its own limit (limits.maxBodyBytes).
     bodyLimit: config.limits.maxBodyBytes,
     return503OnClosing: true,
@@ -76,8 +73,8 @@ export async function buildApp ({ config, tokens, logger, metrics, inventory, co
       faultReply.code(PROXY_FAULTS.badRequest.status).type(SOAP_CONTENT_TYPE).send(proxyFaultBody('badRequest', request.id))
     },
   }) as unknown as FastifyInstance
-  app.server.headersTimeout = limits.headersTimeoutSeconds * 1000
-  await app.register(proxyPlugin, { config, tokens, sessionSecret, metrics, inventory, accessLog: accessLogger(logger as Logger), control, ...(now === undefined ? {} : { now }), ...(sessionInfoTimeoutMs === undefined ? {} : { sessionInfoTimeoutMs }), ...(publish === undefined ? {} : { publish }) })
+  LANES.set(app, lane)
+  await app.register(proxyPlugin, { config, tokens, sessionSecret, metrics, inventory, accessLog: accessLogger(logger as Logger), control, lane, ...(now === undefined ? {} : { now }), ...(sessionInfoTimeoutMs === undefined ? {} : { sessionInfoTimeoutMs }), ...(publish === undefined ? {} : { publish }) })
   return app
 }
 
@@ -88,11 +85,16 @@ export async function buildApp ({ config, tokens, logger, metrics, inventory, co
  * yet; server.ts opens and closes it.
  */
 export function instanceListener (app: FastifyInstance, config: Config, campaign: string): HttpServer | HttpsServer {
-  const { limits, listen: { tls } } = config
-  const handler = (request: IncomingMessage, response: ServerResponse): void => {
+  const lane = LANES.get(app)
+  return nodeServer(config, (request, response) => {
     (request as ListenerTagged)[LISTENER_CAMPAIGN] = campaign
-    app.routing(request, response)
-  }
+    if (lane?.current?.(request, response) !== true) app.routing(request, response)
+  })
+}
+
+/** A Node server with the listener's TLS (`listen.tls`), header size limit and timeouts (`limits`). */
+function nodeServer (config: Config, handler: (request: IncomingMessage, response: ServerResponse) => void): HttpServer | HttpsServer {
+  const { limits, listen: { tls } } = config
   const server = tls === undefined
     ? createHttpServer(serverOptions(limits), handler)
     : createHttpsServer({ ...readTlsFiles(tls), ...clientCertificateOptions(tls), ...serverOptions(limits) }, handler)

@@ -6,9 +6,9 @@
  * rejects the old one) and relay it. Every refusal is thrown and answered
  * by the error handler (errors.ts); nothing here knows HTTP status codes.
  */
-import type { IncomingMessage } from 'node:http'
+import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http'
 import type { Readable } from 'node:stream'
-import type { FastifyReply, FastifyRequest } from 'fastify'
+import type { FastifyBaseLogger } from 'fastify'
 import { clientIdentity } from '../auth/client-certificates.js'
 import type { IntegrationConfig } from '../config/types.js'
 import { decideIdentity, SOAP_ROUTER_PATH, WSDL_PATH, type IdentityDecision, type PresentedPassword } from '../auth/identity.js'
@@ -37,6 +37,31 @@ import type { BearerToken, TokenSource } from './token-source.js'
 import { boundedText } from '../observability/bounded.js'
 import type { ProxyMetrics } from '../observability/metrics.js'
 
+/** What the flow uses of a request: Fastify's, or the SOAP router lane's (lane.ts). */
+export interface FlowRequest {
+  readonly id: string
+  readonly method: string
+  readonly url: string
+  readonly headers: IncomingHttpHeaders
+  readonly raw: IncomingMessage
+  /** The request stream (the flow reads it), or undefined when Fastify saw no body. */
+  readonly body: unknown
+  readonly log: FastifyBaseLogger
+  proxy: ProxyContext | null
+}
+
+/** What the flow uses of a reply. */
+export interface FlowReply {
+  readonly raw: ServerResponse
+  code (status: number): FlowReply
+  header (name: string, value: string): FlowReply
+  headers (values: IncomingHttpHeaders): FlowReply
+  type (contentType: string): FlowReply
+  send (body: Buffer | string | Readable): FlowReply
+}
+
+export type FlowHandler = (request: FlowRequest, reply: FlowReply) => Promise<FlowReply>
+
 export interface FlowDependencies {
   readonly routing: () => Routing
   /** The Campaign instances, and which one a request is for. */
@@ -55,7 +80,7 @@ export interface FlowDependencies {
   readonly clock: () => number
 }
 
-export function requestFlow (deps: FlowDependencies): (request: FastifyRequest, reply: FastifyReply) => Promise<FastifyReply> {
+export function requestFlow (deps: FlowDependencies): FlowHandler {
   const { tokens, metrics, clock } = deps
 
   const verify = async (presented: PresentedPassword, caller: string): Promise<void> => {
@@ -66,19 +91,19 @@ export function requestFlow (deps: FlowDependencies): (request: FastifyRequest, 
   }
 
   /** Logon and Logoff of proxy sessions, answered by the proxy. */
-  const answerLocally = async (r: Routing, campaign: CampaignUpstream, decision: IdentityDecision & { kind: 'logon' | 'logoff' }, context: ProxyContext, reply: FastifyReply): Promise<FastifyReply> => {
+  const answerLocally = async (r: Routing, campaign: CampaignUpstream, decision: IdentityDecision & { kind: 'logon' | 'logoff' }, context: ProxyContext, request: FlowRequest, reply: FlowReply): Promise<FlowReply> => {
     if (decision.kind === 'logoff') {
       r.sessions.revoke(decision.session)
       deps.onLogoff?.(decision.session)
-      return reply.code(200).header(REQUEST_ID_HEADER, reply.request.id).type(SOAP_CONTENT_TYPE).send(logoffResponse(decision.urn))
+      return reply.code(200).header(REQUEST_ID_HEADER, request.id).type(SOAP_CONTENT_TYPE).send(logoffResponse(decision.urn))
     }
     await verify(decision.password, context.caller)
     const account = accountFor(decision.integration, campaign)
     // Not bound to the instance: the session is valid on every instance its integration may call.
     const issued = r.sessions.issue(decision.integration.name, generationOf(r.sessions, decision.integration))
     const info = await campaign.sessionInfo.get(account, decision.password.login)
-    reply.log.info({ integration: decision.integration.name, caller: context.caller }, 'logon answered by the proxy')
-    return reply.code(200).header(REQUEST_ID_HEADER, reply.request.id).type(SOAP_CONTENT_TYPE).send(logonResponse(decision.urn, issued.sessionToken, issued.securityToken, info))
+    request.log.info({ integration: decision.integration.name, caller: context.caller }, 'logon answered by the proxy')
+    return reply.code(200).header(REQUEST_ID_HEADER, request.id).type(SOAP_CONTENT_TYPE).send(logonResponse(decision.urn, issued.sessionToken, issued.securityToken, info))
   }
 
   /** The integration's account on `campaign`, or the session fault when it may not call that instance. */
@@ -151,7 +176,7 @@ export function requestFlow (deps: FlowDependencies): (request: FastifyRequest, 
     context.login = boundedText(decision.login)
     context.authPath = decision.authPath
     if (decision.kind === 'refuse') throw new ProxyFault(decision.fault, { detail: decision.detail })
-    if (decision.kind === 'logon' || decision.kind === 'logoff') return await answerLocally(r, campaign, decision, context, reply)
+    if (decision.kind === 'logon' || decision.kind === 'logoff') return await answerLocally(r, campaign, decision, context, request, reply)
     if (decision.kind === 'inject' && decision.password !== undefined) await verify(decision.password, context.caller)
     if (decision.integration !== undefined) refuseOutsideAllowLists(decision.integration, path, read, context)
     refuseQuerySession(decision, request.url, r)
@@ -177,7 +202,7 @@ export function requestFlow (deps: FlowDependencies): (request: FastifyRequest, 
     return relay(request, reply, campaign, context, inspection, answer)
   }
 
-  async function send (request: FastifyRequest, campaign: CampaignUpstream, context: ProxyContext, body: Buffer | Readable | null, bodyLength: number | undefined, inspection: Inspection): Promise<UpstreamAnswer> {
+  async function send (request: FlowRequest, campaign: CampaignUpstream, context: ProxyContext, body: Buffer | Readable | null, bodyLength: number | undefined, inspection: Inspection): Promise<UpstreamAnswer> {
     const startedAt = clock()
     const spent = (): void => { context.upstreamMs = (context.upstreamMs ?? 0) + clock() - startedAt }
     const answer = await forward(context.token === undefined ? campaign.passthroughUpstream : campaign.upstream, {
@@ -210,7 +235,7 @@ export function requestFlow (deps: FlowDependencies): (request: FastifyRequest, 
   }
 
   /** Campaign rejected `bearer`: drop it (when it is still the current one), and send the request once more with a new one if its body was kept. */
-  async function replay (request: FastifyRequest, campaign: CampaignUpstream, context: ProxyContext, bearer: BearerToken, body: Buffer | Readable | null, bodyLength: number | undefined, inspection: Inspection, rejected: UpstreamAnswer): Promise<UpstreamAnswer> {
+  async function replay (request: FlowRequest, campaign: CampaignUpstream, context: ProxyContext, bearer: BearerToken, body: Buffer | Readable | null, bodyLength: number | undefined, inspection: Inspection, rejected: UpstreamAnswer): Promise<UpstreamAnswer> {
     const account = bearer.account
     if (!deps.rejections.mayInvalidate(bearer)) {
       // A token fetched because of a rejection was rejected again: Campaign's answer as it is, until the budget's wait is over.
@@ -246,7 +271,7 @@ export function requestFlow (deps: FlowDependencies): (request: FastifyRequest, 
     return await send(request, campaign, context, body, bodyLength, inspection)
   }
 
-  function relay (request: FastifyRequest, reply: FastifyReply, campaign: CampaignUpstream, context: ProxyContext, inspection: Inspection, answer: UpstreamAnswer): FastifyReply {
+  function relay (request: FlowRequest, reply: FlowReply, campaign: CampaignUpstream, context: ProxyContext, inspection: Inspection, answer: UpstreamAnswer): FlowReply {
     const headers = downstreamHeaders(answer.headers)
     headers[REQUEST_ID_HEADER] = request.id
     let body = answer.body

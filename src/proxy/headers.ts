@@ -4,7 +4,8 @@
  * never cross the proxy, and the caller's address travels in
  * `X-Forwarded-For`.
  */
-import type { IncomingHttpHeaders } from 'node:http'
+import { randomUUID } from 'node:crypto'
+import type { IncomingHttpHeaders, IncomingMessage } from 'node:http'
 import { cookieText, isCookieNamed, SESSION_COOKIE } from '../auth/credentials.js'
 
 /**
@@ -77,6 +78,14 @@ function headerText (value: string | string[] | undefined): string | undefined {
 
 /** Every answer of the proxy listener carries the request's id (given by a client as X-Request-Id, else generated). */
 export const REQUEST_ID_HEADER = 'x-request-id'
+/** A client-supplied X-Request-Id is echoed only when it looks like an id (bounded, no control characters). */
+const REQUEST_ID = /^[\w.:-]{1,128}$/
+
+/** The request's id: the client's X-Request-Id when it looks like one, else a new UUID. */
+export function requestIdOf (request: IncomingMessage): string {
+  const given = request.headers[REQUEST_ID_HEADER]
+  return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID()
+}
 
 /**
  * Campaign's response headers for the client: hop-by-hop ones (and those

@@ -23,6 +23,7 @@ import { answerFor, UpstreamHealth } from './errors.js'
 import { CampaignRoutes, upstreamSettings, type CampaignUpstream } from './campaigns.js'
 import { requestFlow } from './flow.js'
 import { REQUEST_ID_HEADER } from './headers.js'
+import { soapRouterLane, type FaultAnswer, type Lane } from './lane.js'
 import { RejectionBudget } from './rejection-budget.js'
 import { rememberedSessions, routingOf } from './routing.js'
 import { SESSION_INFO_TIMEOUT_MS, SessionInfoSource } from './session-info.js'
@@ -59,6 +60,8 @@ export interface ProxyPluginOptions {
   readonly accessLog: AccessLog
   /** Filled with the reconfigure function once the plugin is registered. */
   readonly control: { current?: ProxyControl }
+  /** Filled with the SOAP router lane (lane.ts), which the listeners try before Fastify's routing. */
+  readonly lane: { current?: Lane }
   readonly now?: () => number
   /** Monotonic clock in ms for durations (default performance.now). */
   readonly clock?: () => number
@@ -158,14 +161,18 @@ export async function proxyPlugin (app: FastifyInstance, options: ProxyPluginOpt
   // Bodies are the flow's to read (or stream on): the raw request stream, whatever the content type.
   app.removeAllContentTypeParsers()
   app.addContentTypeParser('*', (_request, payload, done) => { done(null, payload) })
-  app.setErrorHandler((err: unknown, request: FastifyRequest, reply: FastifyReply) => {
+  const answerFault: FaultAnswer = (err, request, reply) => {
     const answer = answerFor(err)
     const context = request.proxy
     request.log[answer.level]({ ...(answer.level === 'error' ? { err } : {}), integration: context?.integration?.name, fault: answer.fault, detail: answer.detail }, answer.message)
     if (context !== null) context.fault = answer.fault
     reply.header(REQUEST_ID_HEADER, request.id)
     if (answer.retryAfterSeconds !== undefined) reply.header('retry-after', String(answer.retryAfterSeconds))
-    return reply.code(PROXY_FAULTS[answer.fault].status).type(SOAP_CONTENT_TYPE).send(proxyFaultBody(answer.fault, request.id, answer.detail))
+    reply.code(PROXY_FAULTS[answer.fault].status).type(SOAP_CONTENT_TYPE).send(proxyFaultBody(answer.fault, request.id, answer.detail))
+  }
+  app.setErrorHandler((err: unknown, request: FastifyRequest, reply: FastifyReply) => {
+    answerFault(err, request, reply)
+    return reply
   })
   const record = accounting(metrics, inventory, options.accessLog, clock)
   app.addHook('onResponse', (request, reply, done) => {
@@ -176,6 +183,9 @@ export async function proxyPlugin (app: FastifyInstance, options: ProxyPluginOpt
     record(request, CLIENT_CLOSED_REQUEST, undefined)
     done()
   })
+  let isClosing = false
+  app.addHook('preClose', (done) => { isClosing = true; done() })
+  options.lane.current = soapRouterLane({ handle, fault: answerFault, record, log: app.log, isClosing: () => isClosing })
   app.route({ method: METHODS, url: '/', handler: handle })
   app.route({ method: METHODS, url: '/*', handler: handle })
 }
