@@ -140,12 +140,11 @@ export class LaneReply implements FlowReply {
     this.sent = true
     const response = this.raw
     const headers = this.#headers
-    if (this.#status === 204 || this.#status === 304) {
-      // No content: none is sent, nor its headers (RFC 9110 section 8.6).
+    if (this.#status === 204) {
+      // No content: neither its type nor its length is sent (RFC 9110 section 8.6). Campaign's 204 has no body to drain.
       delete headers['content-length']
-      if (this.#status === 204) delete headers['content-type']
-      response.writeHead(this.#status, headers).end()
-      if (typeof body === 'object' && !Buffer.isBuffer(body)) body.on('error', () => {}).resume()
+      delete headers['content-type']
+      response.writeHead(204, headers).end()
       return this
     }
     if (typeof body === 'string' || Buffer.isBuffer(body)) {
