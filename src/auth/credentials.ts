@@ -30,7 +30,8 @@ export interface PresentedCredentials {
 
 /** The value of the cookie `name`, split at ";" only and matched exactly: the value the resolvers read. */
 export function cookieValue (cookieHeader: string | undefined, name: string): string {
-  for (const part of (cookieHeader ?? '').split(';')) {
+  if (cookieHeader === undefined) return ''
+  for (const part of cookieHeader.split(';')) {
     const eq = part.indexOf('=')
     if (eq !== -1 && part.slice(0, eq).trim() === name) return part.slice(eq + 1).trim()
   }
@@ -65,6 +66,7 @@ export function isCookieNamed (entry: string, name: string): boolean {
  */
 export function cookieValues (cookieHeader: string | readonly string[] | undefined, name: string): string[] {
   const values: string[] = []
+  if (cookieHeader === undefined) return values
   for (const entry of cookieText(cookieHeader).split(/[;,]/)) {
     const eq = entry.indexOf('=')
     if (eq !== -1 && isCookieNamed(entry, name)) values.push(unquoted(entry.slice(eq + 1)))
@@ -87,26 +89,39 @@ function headerValue (headers: IncomingHttpHeaders, name: string): string {
 }
 
 function distinct (values: readonly string[]): string[] {
-  return [...new Set(values.filter(v => v !== ''))]
+  const out: string[] = []
+  // A handful of values: a list is cheaper than a Set.
+  for (const value of values) {
+    if (value !== '' && !out.includes(value)) out.push(value)
+  }
+  return out
 }
 
 /** The credentials a request presents, SOAP body first (when located), then headers. */
 export function presentedCredentials (headers: IncomingHttpHeaders, location: SoapLocation | undefined): PresentedCredentials {
   const bodyToken = location?.params[0]?.text.trim() ?? ''
-  const soapCookie = cookieValue(location?.headerCookie?.text, SESSION_COOKIE)
   const soapHeaders = location?.headerCredentials ?? []
+  const { cookie } = headers
+  const sessionHeader = headers['x-session-token']
+  const securityHeader = headers['x-security-token']
+  // The common call: the token in the body (or none), no credential header, no SOAP Header credential.
+  if (soapHeaders.length === 0 && cookie === undefined && sessionHeader === undefined && securityHeader === undefined) {
+    const token = unquoted(bodyToken)
+    return { sessionToken: bodyToken, securityToken: '', sessionTokens: token === '' ? [] : [token], securityTokens: [] }
+  }
+  const soapCookie = cookieValue(location?.headerCookie?.text, SESSION_COOKIE)
   // The scanner keeps only SOAP Header children named Cookie or X-Security-Token (any prefix).
   const soapNamed = (local: string): string[] => soapHeaders.filter(e => e.qname.endsWith(local)).map(e => e.text)
   return {
-    sessionToken: bodyToken || headerValue(headers, 'x-session-token') || cookieValue(headers.cookie, SESSION_COOKIE) || soapCookie,
+    sessionToken: bodyToken || headerValue(headers, 'x-session-token') || cookieValue(cookie, SESSION_COOKIE) || soapCookie,
     securityToken: headerValue(headers, 'x-security-token') || (location?.headerSecurityToken?.text.trim() ?? ''),
     sessionTokens: distinct([
       unquoted(bodyToken),
-      ...headerValues(headers['x-session-token']),
-      ...cookieValues(headers.cookie, SESSION_COOKIE),
+      ...headerValues(sessionHeader),
+      ...cookieValues(cookie, SESSION_COOKIE),
       ...soapNamed('Cookie').flatMap(text => cookieValues(text, SESSION_COOKIE)),
     ]),
-    securityTokens: distinct([...headerValues(headers['x-security-token']), ...soapNamed('X-Security-Token').map(unquoted)]),
+    securityTokens: distinct([...headerValues(securityHeader), ...soapNamed('X-Security-Token').map(unquoted)]),
   }
 }
 
