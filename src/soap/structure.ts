@@ -63,6 +63,91 @@ function localName (qname: string): string {
   return qname.slice(qname.indexOf(':') + 1)
 }
 
+/** What a start tag says by itself: its name, the namespaces it declares, the prefixes of its attributes. */
+interface ParsedTag {
+  readonly qname: string
+  readonly prefix: string
+  readonly selfClosing: boolean
+  readonly namespaces: Namespaces
+  /** Prefixes of the prefixed attributes other than namespace declarations (each must be bound where the tag is). */
+  readonly prefixedAttributes: readonly string[]
+}
+
+const NO_PREFIXES: readonly string[] = []
+
+/** Reads a start tag's text (between `<` and `>`); refuses a missing or long name, repeated or malformed attributes. */
+function parseTag (text: string): ParsedTag {
+  const selfClosing = text.charCodeAt(text.length - 1) === SLASH
+  const nameEnd = text.search(NAME_END)
+  const qname = nameEnd < 0 ? text : text.slice(0, nameEnd)
+  if (qname.length === 0 || qname.length > MAX_NAME_BYTES) malformed('a start tag without a name, or with a name too long')
+  const prefix = qname.includes(':') ? qname.slice(0, qname.indexOf(':')) : ''
+  if (nameEnd < 0) return { qname, prefix, selfClosing, namespaces: undefined, prefixedAttributes: NO_PREFIXES }
+  const end = selfClosing ? text.length - 1 : text.length
+  let namespaces: Map<string, string> | undefined
+  let prefixed: string[] | undefined
+  // A tag has a few attributes: an array is cheaper than a Set.
+  const seen: string[] = []
+  ATTRIBUTE.lastIndex = nameEnd
+  let at = nameEnd
+  for (let m = ATTRIBUTE.exec(text); m !== null && ATTRIBUTE.lastIndex <= end; m = ATTRIBUTE.exec(text)) {
+    const name = m[1] as string
+    if (seen.includes(name)) malformed(`the attribute ${JSON.stringify(name.slice(0, 64))} is repeated`)
+    seen.push(name)
+    if (name === 'xmlns' || name.startsWith('xmlns:')) {
+      namespaces ??= new Map()
+      namespaces.set(name.slice(6), (m[2] ?? m[3]) as string)
+    } else if (name.includes(':')) {
+      (prefixed ??= []).push(name.slice(0, name.indexOf(':')))
+    }
+    at = ATTRIBUTE.lastIndex
+  }
+  for (let i = at; i < end; i++) {
+    if (!isWhitespace(text.charCodeAt(i))) malformed('a malformed attribute in a start tag')
+  }
+  return { qname, prefix, selfClosing, namespaces, prefixedAttributes: prefixed ?? NO_PREFIXES }
+}
+
+/**
+ * Tags repeat from call to call (`SOAP-ENV:Body`, `sessiontoken
+ * xsi:type='xsd:string'`): a tag text met before is the string made then,
+ * found by a hash of its bytes and checked byte for byte, and a start tag
+ * met before is its parse from then (what the tag says by itself; where it
+ * stands is checked every time). Bounded: tags are the caller's to choose.
+ */
+const TAG_TEXTS = new Map<number, string>()
+const PARSED_TAGS = new Map<string, ParsedTag>()
+const MAX_TAGS = 1024
+const MAX_KEPT_TAG_BYTES = 512
+
+function tagText (buf: Buffer, start: number, end: number): string {
+  const length = end - start
+  if (length > MAX_KEPT_TAG_BYTES) return buf.toString('latin1', start, end)
+  let hash = 0x811c9dc5
+  for (let i = start; i < end; i++) hash = Math.imul(hash ^ (buf[i] as number), 0x01000193)
+  const known = TAG_TEXTS.get(hash)
+  if (known !== undefined && known.length === length && sameBytes(known, buf, start)) return known
+  const text = buf.toString('latin1', start, end)
+  if (known === undefined && TAG_TEXTS.size < MAX_TAGS) TAG_TEXTS.set(hash, text)
+  return text
+}
+
+function sameBytes (text: string, buf: Buffer, start: number): boolean {
+  for (let i = 0; i < text.length; i++) {
+    if (text.charCodeAt(i) !== buf[start + i]) return false
+  }
+  return true
+}
+
+function parsedTag (text: string): ParsedTag {
+  let tag = PARSED_TAGS.get(text)
+  if (tag === undefined) {
+    tag = parseTag(text)
+    if (text.length <= MAX_KEPT_TAG_BYTES && PARSED_TAGS.size < MAX_TAGS) PARSED_TAGS.set(text, tag)
+  }
+  return tag
+}
+
 export class SoapStructureCheck {
   readonly #envelopeNs: string
   readonly #stack: Open[]
@@ -133,8 +218,8 @@ export class SoapStructureCheck {
         const end = this.#tagEnd(buf, lt)
         if (end < 0) return this.#keep(buf, lt)
         if (this.#deep.length > 0 || (next !== SLASH && (this.#stack[this.#stack.length - 1] as Open | undefined)?.role === 'other')) this.#deepTag(buf, lt, end, next === SLASH)
-        else if (next === SLASH) this.#endTag(buf.toString('latin1', lt + 2, end))
-        else this.#startTag(buf.toString('latin1', lt + 1, end))
+        else if (next === SLASH) this.#endTag(tagText(buf, lt + 2, end))
+        else this.#startTag(tagText(buf, lt + 1, end))
         pos = end + 1
       }
     }
@@ -225,18 +310,18 @@ export class SoapStructureCheck {
   }
 
   #startTag (text: string): void {
-    const selfClosing = text.charCodeAt(text.length - 1) === SLASH
-    const nameEnd = text.search(NAME_END)
-    const qname = nameEnd < 0 ? text : text.slice(0, nameEnd)
-    if (qname.length === 0 || qname.length > MAX_NAME_BYTES) malformed('a start tag without a name, or with a name too long')
-    const namespaces = nameEnd < 0 ? undefined : this.#attributes(text, nameEnd, selfClosing)
-    const prefix = qname.includes(':') ? qname.slice(0, qname.indexOf(':')) : ''
+    const tag = parsedTag(text)
+    const namespaces = tag.namespaces
+    for (const prefix of tag.prefixedAttributes) {
+      if (prefix !== 'xml' && this.#resolve(prefix, namespaces) === undefined) malformed(`the namespace prefix ${JSON.stringify(prefix.slice(0, 64))} is not declared`)
+    }
+    const { qname, prefix } = tag
     if (prefix !== '' && this.#resolve(prefix, namespaces) === undefined) malformed(`the namespace prefix ${JSON.stringify(prefix.slice(0, 64))} is not declared`)
     const parent = this.#stack[this.#stack.length - 1]
     if (parent === undefined) structure('a second root element after the Envelope')
     parent.children++
     const role = this.#roleOf(parent, qname, prefix, namespaces)
-    if (!selfClosing) this.#stack.push({ qname, namespaces, children: 0, role })
+    if (!tag.selfClosing) this.#stack.push({ qname, namespaces, children: 0, role })
   }
 
   /** What the element is, refusing what may not be where it is. */
@@ -268,36 +353,6 @@ export class SoapStructureCheck {
         // 'token' (the children of an 'other' element are counted in #deepTag, never given a role).
         return structure('the first parameter (the session token) holds elements')
     }
-  }
-
-  /** Reads the attributes after the name; returns the namespaces declared; refuses duplicates and unbound prefixes. */
-  #attributes (text: string, from: number, selfClosing: boolean): Namespaces {
-    const end = selfClosing ? text.length - 1 : text.length
-    let namespaces: Map<string, string> | undefined
-    let prefixed: string[] | undefined
-    // A tag has a few attributes: an array is cheaper than a Set.
-    const seen: string[] = []
-    ATTRIBUTE.lastIndex = from
-    let at = from
-    for (let m = ATTRIBUTE.exec(text); m !== null && ATTRIBUTE.lastIndex <= end; m = ATTRIBUTE.exec(text)) {
-      const name = m[1] as string
-      if (seen.includes(name)) malformed(`the attribute ${JSON.stringify(name.slice(0, 64))} is repeated`)
-      seen.push(name)
-      if (name === 'xmlns' || name.startsWith('xmlns:')) {
-        namespaces ??= new Map()
-        namespaces.set(name.slice(6), (m[2] ?? m[3]) as string)
-      } else if (name.includes(':')) {
-        (prefixed ??= []).push(name.slice(0, name.indexOf(':')))
-      }
-      at = ATTRIBUTE.lastIndex
-    }
-    for (let i = at; i < end; i++) {
-      if (!isWhitespace(text.charCodeAt(i))) malformed('a malformed attribute in a start tag')
-    }
-    for (const prefix of prefixed ?? []) {
-      if (prefix !== 'xml' && this.#resolve(prefix, namespaces) === undefined) malformed(`the namespace prefix ${JSON.stringify(prefix.slice(0, 64))} is not declared`)
-    }
-    return namespaces
   }
 
   #resolve (prefix: string, own: Namespaces): string | undefined {
