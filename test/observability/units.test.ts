@@ -4,7 +4,7 @@ import { Readable } from 'node:stream'
 import t from 'tap'
 import type { IntegrationConfig } from '../../src/config/types.js'
 import { emptyTally, Inventory, MAX_METHODS_PER_ENTRY, MAX_UNKNOWN_CALLERS, type InventoryCall } from '../../src/observability/inventory.js'
-import { MAX_METHOD_LABELS, ProxyMetrics } from '../../src/observability/metrics.js'
+import { MAX_METHOD_LABELS, MAX_PENDING_OBSERVATIONS, ProxyMetrics } from '../../src/observability/metrics.js'
 import { gathered, joined, readUpTo } from '../../src/io/streams.js'
 
 const CRM: IntegrationConfig = { name: 'crm', mode: 'passthrough', login: 'crm', passwordHash: undefined, networks: [], clientCertificates: [], technicalAccount: undefined, allowedMethods: undefined, allowedPaths: undefined }
@@ -90,4 +90,25 @@ t.test('counts pending for a shared store: taken once, restored and merged when 
   inventory.restorePending(full)
   inventory.restorePending([{ entry: { kind: 'unknown', login: undefined, address: '10.9.9.9' }, tally: emptyTally() }])
   t.equal(inventory.takePending().length, MAX_UNKNOWN_CALLERS + 1, 'a restored unknown caller beyond the bound is dropped')
+})
+
+t.test('request metrics are counted apart and handed to prom-client when read, nothing lost, memory bounded', async t => {
+  const metrics = new ProxyMetrics({ tokens: { status: () => [] }, defaultMetrics: false })
+  const call = (status: number, upstreamSeconds: number | undefined): void => {
+    metrics.request({ campaign: 'default', integration: 'crm', soapMethod: 'xtk:session#GetOption', authPath: 'session', status, fault: undefined, totalSeconds: 0.004, upstreamSeconds })
+  }
+  const calls = MAX_PENDING_OBSERVATIONS * 2 + 10
+  for (let i = 0; i < calls; i++) call(200, 0.003)
+  call(502, undefined)
+  t.ok(metrics.pendingObservations < MAX_PENDING_OBSERVATIONS, `at most ${MAX_PENDING_OBSERVATIONS} durations wait unread (${metrics.pendingObservations})`)
+  const text = await metrics.text()
+  t.equal(metrics.pendingObservations, 0, 'reading the metrics hands everything on')
+  t.match(text, `campaign_ims_proxy_requests_total{campaign="default",integration="crm",soap_method="xtk:session#GetOption",auth_path="session",status="200",fault=""} ${calls}`, 'every call counted')
+  t.match(text, 'status="502",fault=""} 1', 'the unanswered one too')
+  t.match(text, `campaign_ims_proxy_upstream_duration_seconds_count{campaign="default",integration="crm"} ${calls}`, 'every upstream duration observed')
+  t.match(text, `campaign_ims_proxy_upstream_duration_seconds_bucket{le="0.005",campaign="default",integration="crm"} ${calls}`, 'in its bucket')
+  t.match(text, `campaign_ims_proxy_added_duration_seconds_count{integration="crm"} ${calls}`, 'every added duration observed')
+  t.match(text, `campaign_ims_proxy_added_duration_seconds_bucket{le="0.001",integration="crm"} ${calls}`, 'in its bucket (total minus upstream)')
+  call(200, 0.003)
+  t.match(await metrics.text(), `status="200",fault=""} ${calls + 1}`, 'a later call is added to the same series')
 })
