@@ -73,11 +73,28 @@ const BASE_FIELDS = `,${JSON.stringify(BASE).slice(1, -1)}`
  */
 export function accessLogger (logger: Logger): AccessLog {
   const destination = (logger as unknown as Record<symbol, DestinationStream>)[pino.symbols.streamSym] as DestinationStream
-  return (fields) => {
-    if (logger.levelVal > INFO) return
-    const json = JSON.stringify(fields)
-    destination.write(ACCESS_PREFIX + isoTime() + BASE_FIELDS + (json.length > 2 ? `,${json.slice(1, -1)}` : '') + ACCESS_SUFFIX)
+  if (destination instanceof BatchedDestination) {
+    return (fields) => {
+      if (logger.levelVal <= INFO) destination.writeAccess(isoTime(), fields)
+    }
   }
+  return (fields) => {
+    if (logger.levelVal <= INFO) destination.write(accessLine(isoTime(), fields))
+  }
+}
+
+/** Fields of an access line, with the time it was logged at, waiting in a batch to be formatted. */
+interface PendingAccess {
+  readonly time: string
+  readonly fields: Readonly<Record<string, string | number | undefined>>
+}
+
+/** What one access line counts for in a batch's size before it is formatted (a small call's is about 480 characters). */
+const ACCESS_LINE_CHARS = 512
+
+function accessLine (time: string, fields: PendingAccess['fields']): string {
+  const json = JSON.stringify(fields)
+  return ACCESS_PREFIX + time + BASE_FIELDS + (json.length > 2 ? `,${json.slice(1, -1)}` : '') + ACCESS_SUFFIX
 }
 
 /** Log lines are written once this many characters are waiting (about 160 access lines)... */
@@ -125,7 +142,7 @@ export class BatchedDestination implements DestinationStream {
   readonly #target: BatchTarget
   readonly #batchChars: number
   readonly #flushMs: number
-  #lines: string[] = []
+  #lines: Array<string | PendingAccess> = []
   #chars = 0
   readonly #later: (run: () => void, ms: number) => FlushTimer
   #timer: FlushTimer | undefined
@@ -139,8 +156,21 @@ export class BatchedDestination implements DestinationStream {
   }
 
   write (line: string): boolean {
-    this.#lines.push(line)
-    this.#chars += line.length
+    return this.#add(line, line.length)
+  }
+
+  /**
+   * An access line, formatted when its batch is handed on: in one loop
+   * over the batch instead of on the request path (measured: less CPU per
+   * call under load), in its place among the other lines.
+   */
+  writeAccess (time: string, fields: PendingAccess['fields']): boolean {
+    return this.#add({ time, fields }, ACCESS_LINE_CHARS)
+  }
+
+  #add (entry: string | PendingAccess, chars: number): boolean {
+    this.#lines.push(entry)
+    this.#chars += chars
     if (this.#chars >= this.#batchChars) this.#handOn()
     else if (this.#timer === undefined) {
       this.#timer = this.#later(() => { this.#handOn() }, this.#flushMs)
@@ -164,7 +194,7 @@ export class BatchedDestination implements DestinationStream {
     this.#timer?.close()
     this.#timer = undefined
     if (this.#lines.length === 0) return
-    const text = this.#lines.join('')
+    const text = this.#lines.map(entry => typeof entry === 'string' ? entry : accessLine(entry.time, entry.fields)).join('')
     this.#lines = []
     this.#chars = 0
     this.#target.write(text)
