@@ -63,7 +63,15 @@ export function soapRouterLane (deps: LaneDependencies): Lane {
     const reply = new LaneReply(response, request, deps.fault)
     response.once('finish', () => { deps.record(request, response.statusCode, reply.bytesOut) })
     raw.once('close', () => { if (raw.aborted) deps.record(request, CLIENT_CLOSED_REQUEST, undefined) })
-    deps.handle(request, reply).catch((err: unknown) => { deps.fault(err, request, reply) })
+    deps.handle(request, reply).catch((err: unknown) => {
+      if (!reply.sent) {
+        deps.fault(err, request, reply)
+        return
+      }
+      // An answer has started: it cannot become a fault any more (Fastify logs "Reply was already sent" likewise).
+      request.log.error({ err }, 'error on the request path after the answer started')
+      response.destroy()
+    })
     return true
   }
 }

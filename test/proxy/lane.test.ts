@@ -9,7 +9,7 @@ import type { AddressInfo } from 'node:net'
 import { Readable } from 'node:stream'
 import t, { type Test } from 'tap'
 import type { FastifyBaseLogger } from 'fastify'
-import { isLaneRequest, LaneReply, LaneRequest, type FaultAnswer } from '../../src/proxy/lane.js'
+import { isLaneRequest, LaneReply, LaneRequest, soapRouterLane, type FaultAnswer } from '../../src/proxy/lane.js'
 
 t.test('the lane takes POST /nl/jsp/soaprouter.jsp with a valid media type, and nothing else', async t => {
   const cases: Array<[string, string, string | undefined, boolean]> = [
@@ -131,4 +131,40 @@ t.test('a client going away mid-answer destroys the source', async t => {
   const stream = source as Readable
   if (!stream.destroyed) await once(stream, 'close')
   t.equal(stream.destroyed, true, 'the source is destroyed')
+})
+
+t.test('an error of the flow after its answer started is logged, the connection cut, nothing sent twice', async t => {
+  const errors: unknown[] = []
+  const log = { ...silent, error: (obj: unknown) => { errors.push(obj) }, child: () => log } as unknown as FastifyBaseLogger
+  const faults: unknown[] = []
+  const lane = soapRouterLane({
+    handle: async (_request, reply) => {
+      let pushed = false
+      reply.code(200).type('text/xml').send(new Readable({ read () { if (!pushed) { pushed = true; this.push('<a>') } } }))
+      while (!reply.raw.headersSent) await new Promise(resolve => setImmediate(resolve))
+      throw new Error('late failure')
+    },
+    fault: (err) => { faults.push(err) },
+    record: () => {},
+    log,
+    isClosing: () => false,
+  })
+  const server = createServer((req, res) => { if (!lane(req, res)) res.writeHead(404).end() })
+  server.listen(0, '127.0.0.1')
+  await once(server, 'listening')
+  t.teardown(() => { server.closeAllConnections(); server.close() })
+  const port = (server.address() as AddressInfo).port
+  const outcome = await new Promise<string>(resolve => {
+    const req = httpRequest({ host: '127.0.0.1', port, method: 'POST', path: '/nl/jsp/soaprouter.jsp', headers: { 'content-type': 'text/xml' } }, res => {
+      res.on('data', () => {})
+      res.on('error', () => { resolve(`cut after ${res.statusCode ?? 0}`) })
+      res.on('end', () => { resolve('ended') })
+    })
+    req.on('error', () => { resolve('cut before an answer') })
+    req.end('<x/>')
+  })
+  t.equal(outcome, 'cut after 200', 'the answer that started is cut')
+  t.same(faults, [], 'no fault answer on top of it')
+  t.equal(errors.length, 1, 'the error is logged once')
+  t.match(errors[0], { err: { message: 'late failure' } })
 })
