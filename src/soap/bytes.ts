@@ -13,3 +13,33 @@ export const SINGLE_QUOTE = 0x27
 export function isWhitespace (b: number | undefined): boolean {
   return b === 0x20 || b === 0x0a || b === 0x0d || b === 0x09
 }
+
+/**
+ * Strings of bytes met before (element names, tag texts: they repeat from
+ * call to call), found by a hash of the bytes and used only when the bytes
+ * are the same, instead of a decode per occurrence. Bounded: the bytes are
+ * the caller's to choose; once full, nothing more is kept.
+ */
+export class ByteStrings {
+  readonly #byHash = new Map<number, string>()
+  readonly #max: number
+
+  constructor (max: number) {
+    this.#max = max
+  }
+
+  /** The string kept for `buf[start, end)` (whose hash is `hash`), when it is one. */
+  find (buf: Buffer, start: number, end: number, hash: number): string | undefined {
+    const known = this.#byHash.get(hash)
+    if (known === undefined || known.length !== end - start) return undefined
+    for (let i = 0; i < known.length; i++) {
+      if (known.charCodeAt(i) !== buf[start + i]) return undefined
+    }
+    return known
+  }
+
+  /** Keeps `text` (the latin1 reading of bytes hashed to `hash`) unless that hash names another string or the table is full. */
+  keep (hash: number, text: string): void {
+    if (this.#byHash.size < this.#max && !this.#byHash.has(hash)) this.#byHash.set(hash, text)
+  }
+}

@@ -12,7 +12,7 @@
  * place XML allows it, so Campaign's parser rejects it as not well-formed
  * rather than expanding anything.
  */
-import { BANG, DOUBLE_QUOTE, EQUALS, GT, isWhitespace, LT, QUESTION, SINGLE_QUOTE, SLASH } from './bytes.js'
+import { BANG, ByteStrings, DOUBLE_QUOTE, EQUALS, GT, isWhitespace, LT, QUESTION, SINGLE_QUOTE, SLASH } from './bytes.js'
 import { ProxyFault, type ProxyFaultName } from './faults.js'
 
 export const SOAP11_ENVELOPE_NS = 'http://schemas.xmlsoap.org/soap/envelope/'
@@ -229,27 +229,19 @@ function resolve (qname: string, scopes: Scopes): { readonly ns: string | undefi
  * by a hash of its bytes and checked byte for byte, instead of a decode
  * (a native call) per name. Bounded: names are the caller's to choose.
  */
-const NAMES = new Map<number, string>()
-const MAX_NAMES = 512
+const NAMES = new ByteStrings(512)
 const MAX_INTERNED_BYTES = 64
 
 function interned (buf: Buffer, start: number, end: number, hash: number): string | undefined {
-  const length = end - start
-  if (length > MAX_INTERNED_BYTES) return undefined
-  const known = NAMES.get(hash)
-  if (known !== undefined) {
-    if (known.length !== length) return undefined
-    for (let i = 0; i < length; i++) {
-      if (known.charCodeAt(i) !== buf[start + i]) return undefined
-    }
-    return known
-  }
+  if (end - start > MAX_INTERNED_BYTES) return undefined
+  const known = NAMES.find(buf, start, end, hash)
+  if (known !== undefined) return known
   for (let i = start; i < end; i++) {
     // Other bytes are part of a multi-byte character: decoded as the document's encoding says.
     if ((buf[i] as number) >= 0x80) return undefined
   }
   const name = buf.toString('latin1', start, end)
-  if (NAMES.size < MAX_NAMES) NAMES.set(hash, name)
+  NAMES.keep(hash, name)
   return name
 }
 

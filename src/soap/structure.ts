@@ -14,7 +14,7 @@
  * is sent), holding at most one incomplete tag; comment, CDATA and
  * processing instruction contents are skipped without being kept.
  */
-import { BANG, DASH, DOUBLE_QUOTE, GT, isWhitespace, LT, QUESTION, SINGLE_QUOTE, SLASH } from './bytes.js'
+import { BANG, ByteStrings, DASH, DOUBLE_QUOTE, GT, isWhitespace, LT, QUESTION, SINGLE_QUOTE, SLASH } from './bytes.js'
 import { ProxyFault, type ProxyFaultName } from './faults.js'
 import { MAX_NAME_BYTES, type EnvelopeStart } from './locate-scanner.js'
 
@@ -115,28 +115,20 @@ function parseTag (text: string): ParsedTag {
  * met before is its parse from then (what the tag says by itself; where it
  * stands is checked every time). Bounded: tags are the caller's to choose.
  */
-const TAG_TEXTS = new Map<number, string>()
-const PARSED_TAGS = new Map<string, ParsedTag>()
 const MAX_TAGS = 1024
+const TAG_TEXTS = new ByteStrings(MAX_TAGS)
+const PARSED_TAGS = new Map<string, ParsedTag>()
 const MAX_KEPT_TAG_BYTES = 512
 
 function tagText (buf: Buffer, start: number, end: number): string {
-  const length = end - start
-  if (length > MAX_KEPT_TAG_BYTES) return buf.toString('latin1', start, end)
+  if (end - start > MAX_KEPT_TAG_BYTES) return buf.toString('latin1', start, end)
   let hash = 0x811c9dc5
   for (let i = start; i < end; i++) hash = Math.imul(hash ^ (buf[i] as number), 0x01000193)
-  const known = TAG_TEXTS.get(hash)
-  if (known !== undefined && known.length === length && sameBytes(known, buf, start)) return known
+  const known = TAG_TEXTS.find(buf, start, end, hash)
+  if (known !== undefined) return known
   const text = buf.toString('latin1', start, end)
-  if (known === undefined && TAG_TEXTS.size < MAX_TAGS) TAG_TEXTS.set(hash, text)
+  TAG_TEXTS.keep(hash, text)
   return text
-}
-
-function sameBytes (text: string, buf: Buffer, start: number): boolean {
-  for (let i = 0; i < text.length; i++) {
-    if (text.charCodeAt(i) !== buf[start + i]) return false
-  }
-  return true
 }
 
 function parsedTag (text: string): ParsedTag {
