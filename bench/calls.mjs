@@ -21,14 +21,14 @@ export async function logon (proxyUrl) {
   return token
 }
 
-/** autocannon against the SOAP router; CPU of `pid` over the run. */
+/** autocannon against the SOAP router; CPU of `pid` over the run, per call and as the share of one CPU it kept busy. */
 export async function load ({ url, body, connections, duration, amount, pid }) {
   const before = pid === undefined ? 0 : cpuMs(pid)
   const result = await autocannon({ url: `${url}/nl/jsp/soaprouter.jsp`, method: 'POST', headers: HEADERS, body, connections, ...(amount === undefined ? { duration } : { amount }), timeout: 120 })
   const cpu = pid === undefined ? 0 : cpuMs(pid) - before
   const total = result.requests.total
   if (result.errors > 0 || result.non2xx > 0) throw new Error(`${url}: ${result.errors} errors, ${result.non2xx} non-2xx answers`)
-  return { rps: total / result.duration, p99: result.latency.p99, p50: result.latency.p50, mbps: (total * Buffer.byteLength(body)) / 1024 ** 2 / result.duration, cpuUsPerReq: total === 0 ? 0 : (cpu * 1000) / total, total }
+  return { rps: total / result.duration, p99: result.latency.p99, p50: result.latency.p50, mbps: (total * Buffer.byteLength(body)) / 1024 ** 2 / result.duration, cpuUsPerReq: total === 0 ? 0 : (cpu * 1000) / total, busy: cpu / 1000 / result.duration, total }
 }
 
 /**

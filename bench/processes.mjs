@@ -170,6 +170,44 @@ export function cpuMs (pid) {
   return total
 }
 
+/** The pids of a process and of its children (nginx's workers are children of its master). */
+function family (pid) {
+  const pids = [pid]
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue
+    try {
+      if (Number(readFileSync(`/proc/${entry}/stat`, 'utf8').split(') ')[1].split(' ')[1]) === pid) pids.push(Number(entry))
+    } catch {}
+  }
+  return pids
+}
+
+/**
+ * The CPUs of the benchmark, when the machine has two or more and
+ * `taskset` is installed: the processes under test (baseline, proxy,
+ * nginx) on one, the load generator (this process, with the IMS
+ * simulator), the upstream and redis-server on the other, so that a
+ * process under test never shares its CPU with the load it is given and
+ * its throughput is its own. undefined otherwise (nothing is pinned).
+ */
+export const CPUS = (() => {
+  let allowed
+  try {
+    // "pid 123's current affinity list: 0,1" (ranges as 0-3)
+    allowed = execFileSync('taskset', ['-pc', String(process.pid)], { encoding: 'utf8' }).split(':').pop().trim().split(',')
+      .flatMap(part => { const [from, to = from] = part.split('-').map(Number); return Array.from({ length: to - from + 1 }, (_, i) => from + i) })
+  } catch {
+    return undefined
+  }
+  return allowed.length < 2 ? undefined : { load: allowed[0], underTest: allowed[1] }
+})()
+
+/** Pins every thread of `pid` and of its children to `cpu` (no-op when CPUS is undefined). */
+export function pin (pid, cpu) {
+  if (CPUS === undefined) return
+  for (const member of family(pid)) execFileSync('taskset', ['-a', '-pc', String(cpu), String(member)], { stdio: 'ignore' })
+}
+
 export function rssBytes (pid) {
   return Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) * 1024
 }

@@ -18,7 +18,7 @@ import { join, relative, resolve } from 'node:path'
 import { parseArgs } from 'node:util'
 import { bodyOfSize, expectIdentity, HEADERS, INLINE, load, logon, median, sideBySideRuns, upload } from './calls.mjs'
 import { profileSmallCall } from './profile.mjs'
-import { LOGIN_INTEGRATION, NETWORK_INTEGRATION, ROOT, rssBytes, sourceAddressTowards, startBaseline, startIms, startNginx, startProxy, startRedis, startUpstream, stop, stopAll } from './processes.mjs'
+import { CPUS, LOGIN_INTEGRATION, NETWORK_INTEGRATION, pin, ROOT, rssBytes, sourceAddressTowards, startBaseline, startIms, startNginx, startProxy, startRedis, startUpstream, stop, stopAll } from './processes.mjs'
 import { formatSize, SMALL_PATHS, writeReport } from './report.mjs'
 
 const { values } = parseArgs({
@@ -35,7 +35,9 @@ const { values } = parseArgs({
 })
 const QUICK = values.quick
 const RUNS = QUICK ? 1 : 3
-const SMALL_SECONDS = QUICK ? 4 : 10
+// The small call: ROTATIONS rounds of one SLICE_SECONDS load on every path in turn.
+const ROTATIONS = QUICK ? 3 : 9
+const SLICE_SECONDS = QUICK ? 1 : 2
 const SIZES = QUICK ? [1024, 100 * 1024, 10 * 1024 ** 2] : [1024, 10 * 1024, 100 * 1024, 1024 ** 2, 10 * 1024 ** 2, 100 * 1024 ** 2]
 const UPLOADS = [200 * 1024 ** 2, 1024 ** 3]
 const started = Date.now()
@@ -60,22 +62,36 @@ if (values.profile) {
 
 // ---------------------------------------------------------------- the processes
 
+// The load generator (this process, with the IMS simulator), the upstream
+// and redis-server on one CPU, each process under test on the other
+// (processes.mjs CPUS): a process under test has its CPU to itself.
+const underTest = (target) => { pin(target.child.pid, CPUS?.underTest); return target }
+const besideTheLoad = (target) => { pin(target.child.pid, CPUS?.load); return target }
+pin(process.pid, CPUS?.load)
 const dir = mkdtempSync(join(tmpdir(), 'bench-'))
 const { ims, token, tokenRequests } = await startIms()
-const upstream = await startUpstream()
+const upstream = besideTheLoad(await startUpstream())
 // The proxy sees the load generator's connections as coming from this address; the network integration matches it alone.
 const networkAddress = await sourceAddressTowards(upstream.url)
-const baseline = await startBaseline(upstream.url, token)
-const proxy = await startProxy({ upstreamUrl: upstream.url, ims, dir, name: 'proxy', networkAddress })
+const baseline = underTest(await startBaseline(upstream.url, token))
+const proxy = underTest(await startProxy({ upstreamUrl: upstream.url, ims, dir, name: 'proxy', networkAddress }))
 const session = await logon(proxy.url)
-log(`machine: ${machine}; mode: ${QUICK ? 'quick' : 'full'}; load generator address ${networkAddress}`)
-const nginx = await startNginx(upstream.url, token, dir)
+log(`machine: ${machine}; mode: ${QUICK ? 'quick' : 'full'}; load generator address ${networkAddress}; ${CPUS === undefined ? 'nothing pinned (one CPU, or no taskset)' : `load generator and upstream on CPU ${CPUS.load}, processes under test on CPU ${CPUS.underTest}`}`)
+const startedNginx = await startNginx(upstream.url, token, dir)
+const nginx = startedNginx === undefined ? undefined : underTest(startedNginx)
 if (nginx === undefined) log('nginx is not installed (apt-get install nginx): the nginx reference is skipped')
-const redis = await startRedis()
+const startedRedis = await startRedis()
+const redis = startedRedis === undefined ? undefined : besideTheLoad(startedRedis)
 if (redis === undefined) log('redis-server is not installed (apt-get install redis-server): the shared store comparison is skipped')
 
 // ---------------------------------------------------------------- 1. small SOAP call (about 2 KB) at 50 connections
 
+// A shared machine's speed changes several-fold within a minute, so a
+// row's runs meet the machine at moments close to the baseline's: short
+// slices of load, one per path in turn, ROTATIONS times, and one last
+// baseline slice. A row's ratio to the baseline is the median over the
+// rotations of its slice against the geometric mean of the baseline
+// slices just before and just after it.
 const SMALL = 2048
 const paths = [
   { name: 'direct', target: upstream, body: bodyOfSize('', SMALL) },
@@ -92,14 +108,14 @@ const loadPath = ({ target, body, identity, adminUrl = proxy.adminUrl }, duratio
 }
 for (const path of paths) await loadPath(path, 2) // warm-up (JIT, pools)
 const tokensBeforeWarm = tokenRequests()
-const small = {}
-for (let run = 0; run < RUNS; run++) {
-  for (const path of paths) {
-    const result = await loadPath(path, SMALL_SECONDS)
-    ;(small[path.name] ??= []).push(result)
-    log(`small call, ${path.name}: ${result.rps.toFixed(0)} req/s, p99 ${result.p99} ms, ${result.cpuUsPerReq.toFixed(0)} µs CPU/req`)
-  }
+const rotations = []
+for (let rotation = 0; rotation < ROTATIONS; rotation++) {
+  const slices = {}
+  for (const path of paths) slices[path.name] = await loadPath(path, SLICE_SECONDS)
+  rotations.push(slices)
+  log(`small call, rotation ${rotation + 1}: ${paths.map(p => `${p.name} ${slices[p.name].rps.toFixed(0)} req/s ${slices[p.name].cpuUsPerReq.toFixed(0)} µs`).join(', ')}`)
 }
+const closingBaseline = await loadPath(paths[1], SLICE_SECONDS)
 const warmTokenRequests = tokenRequests() - tokensBeforeWarm
 
 // ---------------------------------------------------------------- 1b. the shared store's cost
@@ -107,13 +123,14 @@ const warmTokenRequests = tokenRequests() - tokensBeforeWarm
 // The proxy with store.redis and the proxy without, loaded side by side
 // (calls.mjs sideBySideRuns): two fresh proxies, warmed alike, so that
 // neither has a JIT the other lacks.
+const STORE_SECONDS = QUICK ? 4 : 10
 const storeRuns = []
 if (redis !== undefined) {
-  const withStore = await startProxy({ upstreamUrl: upstream.url, ims, dir, name: 'proxy-store', networkAddress, storeUrl: redis.url })
-  const withoutStore = await startProxy({ upstreamUrl: upstream.url, ims, dir, name: 'proxy-no-store', networkAddress })
+  const withStore = underTest(await startProxy({ upstreamUrl: upstream.url, ims, dir, name: 'proxy-store', networkAddress, storeUrl: redis.url }))
+  const withoutStore = underTest(await startProxy({ upstreamUrl: upstream.url, ims, dir, name: 'proxy-no-store', networkAddress }))
   const sides = [['store', withStore, bodyOfSize(await logon(withStore.url), SMALL)], ['none', withoutStore, bodyOfSize(await logon(withoutStore.url), SMALL)]]
-  await sideBySideRuns(sides, { runs: 1, duration: SMALL_SECONDS }) // warm-up
-  storeRuns.push(...await sideBySideRuns(sides, { runs: RUNS * 2, duration: SMALL_SECONDS }))
+  await sideBySideRuns(sides, { runs: 1, duration: STORE_SECONDS }) // warm-up
+  storeRuns.push(...await sideBySideRuns(sides, { runs: RUNS * 2, duration: STORE_SECONDS }))
   storeRuns.forEach((byName, run) => { log(`shared store (run ${run + 1}): with ${byName.store.rps.toFixed(0)} req/s ${byName.store.cpuUsPerReq.toFixed(0)} µs CPU/req, without ${byName.none.rps.toFixed(0)} req/s ${byName.none.cpuUsPerReq.toFixed(0)} µs CPU/req`) })
   await Promise.all([withStore, withoutStore].map(p => stop(p.child)))
 }
@@ -141,23 +158,35 @@ for (const key of ['session', 'network']) {
   sideBySide[key] = { runs: ratios.length, rps: median(ratios.map(r => r.rps)), cpu: median(ratios.map(r => r.cpu)), lowest: Math.min(...ratios.map(r => r.rps)), highest: Math.max(...ratios.map(r => r.rps)) }
 }
 
-const smallMedian = Object.fromEntries(Object.entries(small).map(([name, rs]) => [name, { rps: median(rs.map(r => r.rps)), p99: median(rs.map(r => r.p99)), p50: median(rs.map(r => r.p50)), cpu: median(rs.map(r => r.cpuUsPerReq)) }]))
+const baselineAround = (rotation) => Math.sqrt(rotations[rotation].baseline.rps * (rotations[rotation + 1]?.baseline ?? closingBaseline).rps)
+const smallMedian = Object.fromEntries(paths.map(({ name }) => {
+  const slices = rotations.map(r => r[name])
+  return [name, {
+    rps: median(slices.map(r => r.rps)),
+    p99: median(slices.map(r => r.p99)),
+    p50: median(slices.map(r => r.p50)),
+    cpu: median(slices.map(r => r.cpuUsPerReq)),
+    busy: median(slices.map(r => r.busy)),
+    vsBaseline: median(rotations.map((r, i) => r[name].rps / baselineAround(i))),
+    ...(nginx === undefined ? {} : { vsNginx: median(rotations.map(r => r[name].rps / r.nginx.rps)) }),
+  }]
+}))
 
 // ---------------------------------------------------------------- 2. body-size sweep (session-token path)
 
 const sweep = []
 for (const size of SIZES) {
   const row = { size }
-  for (const [name, target, token] of [['baseline', baseline, ''], ['proxy', proxy, session]]) {
-    const body = bodyOfSize(token, size)
-    const connections = size >= 10 * 1024 ** 2 ? 2 : size >= 1024 ** 2 ? 4 : 16
-    const amount = size >= 100 * 1024 ** 2 ? 6 : size >= 10 * 1024 ** 2 ? 20 : 100
-    const runs = []
-    for (let run = 0; run < RUNS; run++) {
-      runs.push(await load({ url: target.url, body, connections, pid: target.child.pid, ...(size >= 1024 ** 2 ? { amount } : { duration: QUICK ? 2 : 3 }) }))
-    }
-    row[name] = { mbps: median(runs.map(r => r.mbps)), cpu: median(runs.map(r => r.cpuUsPerReq)) }
+  const connections = size >= 10 * 1024 ** 2 ? 2 : size >= 1024 ** 2 ? 4 : 16
+  const amount = size >= 100 * 1024 ** 2 ? 6 : size >= 10 * 1024 ** 2 ? 20 : 100
+  const sides = [['baseline', baseline, bodyOfSize('', size)], ['proxy', proxy, bodyOfSize(session, size)]]
+  const runs = { baseline: [], proxy: [] }
+  // The baseline and the proxy in turn, run by run (close moments of the machine).
+  for (let run = 0; run < RUNS; run++) {
+    for (const [name, target, body] of sides) runs[name].push(await load({ url: target.url, body, connections, pid: target.child.pid, ...(size >= 1024 ** 2 ? { amount } : { duration: QUICK ? 2 : 3 }) }))
   }
+  for (const name of ['baseline', 'proxy']) row[name] = { mbps: median(runs[name].map(r => r.mbps)), cpu: median(runs[name].map(r => r.cpuUsPerReq)) }
+  row.cpuRatio = median(runs.proxy.map((r, i) => r.cpuUsPerReq / runs.baseline[i].cpuUsPerReq))
   sweep.push(row)
   log(`body ${formatSize(size)}: baseline ${row.baseline.mbps.toFixed(1)} MB/s ${row.baseline.cpu.toFixed(0)} µs/req, proxy ${row.proxy.mbps.toFixed(1)} MB/s ${row.proxy.cpu.toFixed(0)} µs/req`)
 }
@@ -170,9 +199,9 @@ for (const size of SIZES) {
 const settle = () => new Promise(resolve => setTimeout(resolve, 500))
 const uploadRuns = []
 for (let run = 0; run < RUNS; run++) {
-  const freshUpstream = await startUpstream()
-  const freshBaseline = await startBaseline(freshUpstream.url, token)
-  const freshProxy = await startProxy({ upstreamUrl: freshUpstream.url, ims, dir, name: `upload-${run}`, networkAddress })
+  const freshUpstream = besideTheLoad(await startUpstream())
+  const freshBaseline = underTest(await startBaseline(freshUpstream.url, token))
+  const freshProxy = underTest(await startProxy({ upstreamUrl: freshUpstream.url, ims, dir, name: `upload-${run}`, networkAddress }))
   const freshSession = await logon(freshProxy.url)
   const targets = [['baseline', freshBaseline, ''], ['proxy', freshProxy, freshSession]]
   const warm = {}
@@ -202,7 +231,7 @@ const uploads = UPLOADS.map(size => {
 // 1,000 concurrent first requests on a fresh proxy whose first token request is slow.
 ims.faults.inject({ kind: 'latency', ms: 1000 }, { times: 1 })
 const tokensBeforeCold = tokenRequests()
-const coldProxy = await startProxy({ upstreamUrl: upstream.url, ims, dir, name: 'cold', networkAddress })
+const coldProxy = underTest(await startProxy({ upstreamUrl: upstream.url, ims, dir, name: 'cold', networkAddress }))
 const coldBody = bodyOfSize(INLINE, SMALL)
 // 1,000 requests issued at once over 250 connections (more simultaneous connects than the listen backlog would be refused by the kernel, not by the proxy).
 const coldAgent = new Agent({ keepAlive: true, maxSockets: 250 })
@@ -225,7 +254,9 @@ const { generated, docPath } = await writeReport(ROOT, {
   runs: RUNS,
   machine,
   seconds: (Date.now() - started) / 1000,
-  smallSeconds: SMALL_SECONDS,
+  rotations: ROTATIONS,
+  sliceSeconds: SLICE_SECONDS,
+  pinned: CPUS,
   small: smallMedian,
   sweep,
   uploads,
