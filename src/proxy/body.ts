@@ -1,7 +1,7 @@
 /**
  * The two body paths (docs/architecture.md#body-paths): a body up to the
- * replay limit is read whole, rewritten in memory and sent as one buffer;
- * a larger one has only its head read (and rewritten) and the rest
+ * replay limit is read whole, rewritten in memory and kept (in the chunks
+ * it came in) to be sent and replayed; a larger one has only its head read (and rewritten) and the rest
  * streamed, so memory per request does not grow with the body.
  *
  * Reading and rewriting are two steps: identity is decided from the
@@ -10,7 +10,7 @@
  */
 import { Readable } from 'node:stream'
 import type { IncomingMessage } from 'node:http'
-import { gathered, joined, readAll, readUpTo } from '../io/streams.js'
+import { gathered, joined, readAll, readUpTo, type Gathered } from '../io/streams.js'
 import { LOGON_METHOD } from '../auth/identity.js'
 import { checkSoapStructure, DEFAULT_MAX_PARAMS, emptyRangesInPlace, locateSoap, readSoapHead, SoapStructureCheck, type ByteRange, type LocateOptions, type SoapLocation } from '../soap/locate.js'
 import { ProxyFault } from '../soap/faults.js'
@@ -24,13 +24,31 @@ export interface BodyLimits {
 
 /** A SOAP body read as far as the proxy needs it. */
 export type ReadBody =
-  | { readonly kind: 'whole', readonly buffer: Buffer, readonly location: SoapLocation }
+  /**
+   * Every byte, in the chunks it came in (a body of a few KiB comes in
+   * one): the first chunk holds every element `location` found (its
+   * offsets are in that chunk), and all of them were checked.
+   */
+  | { readonly kind: 'whole', readonly chunks: readonly Buffer[], readonly size: number, readonly location: SoapLocation }
   /** `structure` has checked `head`, and checks the rest as it is sent. */
   | { readonly kind: 'head', readonly head: Buffer, readonly rest: AsyncIterable<Buffer>, readonly declaredLength: number | undefined, readonly location: SoapLocation, readonly structure: SoapStructureCheck }
 
+/**
+ * A body kept in memory, which can be sent again: one buffer, or the
+ * chunks it came in, sent one after the other (undici's `dispatch` takes
+ * an iterable body; joining 100 KiB of chunks into one buffer first was
+ * about a tenth of such a call's CPU, docs/benchmarks.md).
+ */
+export type KeptBody = Buffer | readonly Buffer[]
+
+/** Whether a request body is kept in memory (it can be replayed), rather than a stream that is gone once sent. */
+export function isKept (body: KeptBody | Readable): body is KeptBody {
+  return !(body instanceof Readable)
+}
+
 export interface OutgoingBody {
-  /** A Buffer (kept for replay) or a stream of the (rewritten) head followed by the untouched rest. */
-  readonly body: Buffer | Readable
+  /** Kept (for replay), or a stream of the (rewritten) head followed by the untouched rest. */
+  readonly body: KeptBody | Readable
   /** Exact length of `body`, when known (the client sent Content-Length, or the body was read whole). */
   readonly length: number | undefined
 }
@@ -61,26 +79,49 @@ export async function readRequestBody (source: IncomingMessage, declaredLength: 
   if (declaredLength !== undefined && declaredLength <= limits.replayLimitBytes) return whole(await readAll(source))
   const iterator = source[Symbol.asyncIterator]() as AsyncIterator<Buffer>
   const into = gathered()
-  if (declaredLength === undefined && await readUpTo(iterator, limits.replayLimitBytes + 1, into)) return whole(joined(into))
+  if (declaredLength === undefined && await readUpTo(iterator, limits.replayLimitBytes + 1, into)) return whole(into)
   const { head, location, rest } = await readSoapHead({ [Symbol.asyncIterator]: () => iterator }, limits.headBytes, PROXY_LOCATE, into)
   const structure = new SoapStructureCheck(location.envelope)
   structure.push(head.subarray(location.envelope.contentStart))
   return { kind: 'head', head, rest, declaredLength, location, structure }
 }
 
-function whole (buffer: Buffer): ReadBody {
+/**
+ * A body read whole. In several chunks, it is kept as they came when the
+ * first holds what the proxy locates (once found, more bytes never change
+ * what locateSoap found), and each is checked in turn; otherwise (the
+ * method or its token beyond the first chunk) the chunks are joined.
+ */
+function whole ({ chunks, size }: Gathered): ReadBody {
+  if (chunks.length > 1) {
+    const first = chunks[0] as Buffer
+    const result = locateSoap(first, false, PROXY_LOCATE)
+    if (result.kind === 'found') {
+      const structure = new SoapStructureCheck(result.location.envelope)
+      structure.push(first.subarray(result.location.envelope.contentStart))
+      for (let i = 1; i < chunks.length; i++) structure.push(chunks[i] as Buffer)
+      structure.end()
+      return { kind: 'whole', chunks, size, location: result.location }
+    }
+  }
+  const buffer = joined({ chunks, size })
   const result = locateSoap(buffer, true, PROXY_LOCATE)
   /* c8 ignore next -- a complete body is either found or refused by locateSoap */
   if (result.kind !== 'found') throw new ProxyFault('noMethod')
   checkSoapStructure(buffer, result.location.envelope)
-  return { kind: 'whole', buffer, location: result.location }
+  return { kind: 'whole', chunks: [buffer], size, location: result.location }
 }
 
 /** The body to send upstream with `ranges` emptied (none: byte for byte). */
 export function outgoingBody (read: ReadBody, ranges: readonly ByteRange[], maxBodyBytes: number): OutgoingBody {
   if (read.kind === 'whole') {
-    const body = emptyRangesInPlace(read.buffer, ranges)
-    return { body, length: body.length }
+    const first = read.chunks[0] as Buffer
+    const head = emptyRangesInPlace(first, ranges)
+    const length = read.size - (first.length - head.length)
+    if (read.chunks.length === 1) return { body: head, length }
+    const chunks = read.chunks.slice()
+    chunks[0] = head
+    return { body: chunks, length }
   }
   const head = emptyRangesInPlace(read.head, ranges)
   return {

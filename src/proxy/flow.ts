@@ -23,7 +23,7 @@ import { ProxyFault } from '../soap/faults.js'
 import { logoffResponse, logonResponse } from '../soap/logon-response.js'
 import { integrationOf } from './accounting.js'
 import type { Admission } from './admission.js'
-import { credentialRanges, outgoingBody, readRequestBody, type ReadBody } from './body.js'
+import { credentialRanges, isKept, outgoingBody, readRequestBody, type KeptBody, type ReadBody } from './body.js'
 import { newContext, type ProxyContext } from './context.js'
 import { UpstreamError, type UpstreamHealth } from './errors.js'
 import { forward, type UpstreamAnswer } from './forwarder.js'
@@ -186,7 +186,7 @@ export function requestFlow (deps: FlowDependencies): FlowHandler {
     const admitted = deps.admission.enter(decision.integration?.name, r.config.limits, reply.raw)
     if (admitted !== undefined) await admitted
     if (account !== undefined) context.token = await tokens.get(account)
-    let body: Buffer | Readable | null = method === 'GET' || method === 'HEAD' ? null : (request.body as IncomingMessage | undefined) ?? null
+    let body: KeptBody | Readable | null = method === 'GET' || method === 'HEAD' ? null : (request.body as IncomingMessage | undefined) ?? null
     let bodyLength: number | undefined
     if (read !== undefined) {
       const out = outgoingBody(read, account === undefined ? [] : credentialRanges(read.location), r.config.limits.maxBodyBytes)
@@ -202,7 +202,7 @@ export function requestFlow (deps: FlowDependencies): FlowHandler {
     return relay(request, reply, campaign, context, inspection, answer)
   }
 
-  async function send (request: FlowRequest, campaign: CampaignUpstream, context: ProxyContext, body: Buffer | Readable | null, bodyLength: number | undefined, inspection: Inspection): Promise<UpstreamAnswer> {
+  async function send (request: FlowRequest, campaign: CampaignUpstream, context: ProxyContext, body: KeptBody | Readable | null, bodyLength: number | undefined, inspection: Inspection): Promise<UpstreamAnswer> {
     const startedAt = clock()
     const spent = (): void => { context.upstreamMs = (context.upstreamMs ?? 0) + clock() - startedAt }
     const answer = await forward(context.token === undefined ? campaign.passthroughUpstream : campaign.upstream, {
@@ -235,7 +235,7 @@ export function requestFlow (deps: FlowDependencies): FlowHandler {
   }
 
   /** Campaign rejected `bearer`: drop it (when it is still the current one), and send the request once more with a new one if its body was kept. */
-  async function replay (request: FlowRequest, campaign: CampaignUpstream, context: ProxyContext, bearer: BearerToken, body: Buffer | Readable | null, bodyLength: number | undefined, inspection: Inspection, rejected: UpstreamAnswer): Promise<UpstreamAnswer> {
+  async function replay (request: FlowRequest, campaign: CampaignUpstream, context: ProxyContext, bearer: BearerToken, body: KeptBody | Readable | null, bodyLength: number | undefined, inspection: Inspection, rejected: UpstreamAnswer): Promise<UpstreamAnswer> {
     const account = bearer.account
     if (!deps.rejections.mayInvalidate(bearer)) {
       // A token fetched because of a rejection was rejected again: Campaign's answer as it is, until the budget's wait is over.
@@ -248,7 +248,7 @@ export function requestFlow (deps: FlowDependencies): FlowHandler {
       request.log.warn({ account, fingerprint: bearer.fingerprint, status: rejected.status }, 'Campaign rejected the IMS token: invalidated')
     }
     // A kept (rewritten) body, or none at all (GET), can be sent again; a streamed one is gone.
-    if (!(body === null || Buffer.isBuffer(body))) {
+    if (body !== null && !isKept(body)) {
       metrics.replay(account, 'not_replayable')
       return rejected
     }

@@ -18,7 +18,8 @@ export interface UpstreamCall {
   /** Path and query, as the client sent them (already checked to be a plain origin-form path). */
   readonly path: string
   readonly headers: IncomingHttpHeaders
-  readonly body: Buffer | Readable | null
+  /** One buffer, the chunks of a kept body (sent in order), a stream, or none. */
+  readonly body: Buffer | readonly Buffer[] | Readable | null
   /** Bytes of an answer with this status to collect whole (0: stream it). */
   readonly collectUpTo: (status: number, headers: IncomingHttpHeaders) => number
   /**
@@ -80,7 +81,8 @@ export function forward (dispatcher: Dispatcher, call: UpstreamCall): Promise<Up
       return readable
     }
 
-    dispatcher.dispatch({ method: call.method, path: call.path, headers: call.headers, body: call.body }, {
+    // undici's dispatch sends an iterable body (a list of chunks) in order; its type declarations list only single values.
+    dispatcher.dispatch({ method: call.method, path: call.path, headers: call.headers, body: call.body as Buffer | Readable | null }, {
       // Present so that undici uses this (controller) form of the handler.
       onRequestStart () {},
       onResponseStart (controller, statusCode, responseHeaders) {

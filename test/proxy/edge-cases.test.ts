@@ -56,7 +56,9 @@ t.test('reading a small body: errors and early ends are reported', async t => {
   const parts = readAll(whole)
   whole.write('a')
   whole.end('b')
-  t.equal((await parts).toString(), 'ab', 'several chunks are joined')
+  const gathered = await parts
+  t.same(gathered.chunks.map(chunk => chunk.toString()), ['a', 'b'], 'several chunks, as they came')
+  t.equal(gathered.size, 2, 'their size')
 })
 
 t.test('LogonResponse session tokens and certificate subjects', async t => {

@@ -57,6 +57,21 @@ t.test('a token rejected in its first second is invalidated at once: the call is
   t.equal(s.ims.tokenRequests('marketing-client'), 2, 'after one new token')
 })
 
+t.test('a kept body read in several chunks is sent, and replayed, byte for byte', async t => {
+  const s = await stack(t)
+  const token = await s.server.tokens.get('marketing')
+  s.ims.authority.revoke(token.value)
+  // 200 KB: more than one read of the socket (64 KiB each), within the default replay limit.
+  const call = getOption.replace('</SOAP-ENV:Body>', `<!-- ${'padding '.repeat(25_000)}--></SOAP-ENV:Body>`)
+  const response = await soapPost(s.soapRouter, call, {}, 'xtk:session#GetOption')
+  t.equal(response.status, 200, 'replayed after the rejection, and answered')
+  t.equal(s.campaign.requests.length, 2, 'Campaign saw the call twice')
+  const [first, second] = s.campaign.requests
+  t.ok(first !== undefined && first.body.equals(Buffer.from(call)), 'the first time every byte as sent (no token to empty)')
+  t.ok(second !== undefined && second.body.equals(Buffer.from(call)), 'the replay the same bytes')
+  t.equal(second?.headers['content-length'], String(Buffer.byteLength(call)), 'with its exact length')
+})
+
 t.test('a streamed body cannot be replayed: Campaign\'s answer is returned, the token is renewed for the next calls', async t => {
   const s = await stack(t, { extra: 'limits: { replayLimitBytes: 1KiB, headBytes: 1KiB }' })
   const token = await s.server.tokens.get('marketing')
