@@ -15,31 +15,41 @@ export function isWhitespace (b: number | undefined): boolean {
 }
 
 /**
- * Strings of bytes met before (element names, tag texts: they repeat from
- * call to call), found by a hash of the bytes and used only when the bytes
- * are the same, instead of a decode per occurrence. Bounded: the bytes are
- * the caller's to choose; once full, nothing more is kept.
+ * Values computed before from the same bytes (element names, tags: they
+ * repeat from call to call), found by a hash of the bytes and used only
+ * when the bytes are the same (compared with a copy of them kept with the
+ * value), instead of a decode or a parse per occurrence. Bounded: the
+ * bytes are the caller's to choose; once full, nothing more is kept.
  */
-export class ByteStrings {
-  readonly #byHash = new Map<number, string>()
+export class ByteTable<T> {
+  readonly #byHash = new Map<number, { readonly bytes: Buffer, readonly value: T }>()
   readonly #max: number
 
   constructor (max: number) {
     this.#max = max
   }
 
-  /** The string kept for `buf[start, end)` (whose hash is `hash`), when it is one. */
-  find (buf: Buffer, start: number, end: number, hash: number): string | undefined {
+  /** The value kept for `buf[start, end)` (whose hash is `hash`), when there is one. */
+  find (buf: Buffer, start: number, end: number, hash: number): T | undefined {
     const known = this.#byHash.get(hash)
-    if (known === undefined || known.length !== end - start) return undefined
-    for (let i = 0; i < known.length; i++) {
-      if (known.charCodeAt(i) !== buf[start + i]) return undefined
+    if (known === undefined) return undefined
+    const bytes = known.bytes
+    if (bytes.length !== end - start) return undefined
+    for (let i = 0; i < bytes.length; i++) {
+      if (bytes[i] !== buf[start + i]) return undefined
     }
-    return known
+    return known.value
   }
 
-  /** Keeps `text` (the latin1 reading of bytes hashed to `hash`) unless that hash names another string or the table is full. */
-  keep (hash: number, text: string): void {
-    if (this.#byHash.size < this.#max && !this.#byHash.has(hash)) this.#byHash.set(hash, text)
+  /** Keeps `value` for `buf[start, end)` (hashed to `hash`) unless that hash names other bytes or the table is full. */
+  keep (buf: Buffer, start: number, end: number, hash: number, value: T): void {
+    if (this.#byHash.size < this.#max && !this.#byHash.has(hash)) this.#byHash.set(hash, { bytes: Buffer.from(buf.subarray(start, end)), value })
   }
+}
+
+/** The 32-bit FNV-1a hash of `buf[start, end)`, the key of a ByteTable. */
+export function hashOf (buf: Buffer, start: number, end: number): number {
+  let hash = 0x811c9dc5
+  for (let i = start; i < end; i++) hash = Math.imul(hash ^ (buf[i] as number), 0x01000193)
+  return hash
 }

@@ -12,7 +12,7 @@
  * place XML allows it, so Campaign's parser rejects it as not well-formed
  * rather than expanding anything.
  */
-import { BANG, ByteStrings, DOUBLE_QUOTE, EQUALS, GT, isWhitespace, LT, QUESTION, SINGLE_QUOTE, SLASH } from './bytes.js'
+import { BANG, ByteTable, DOUBLE_QUOTE, EQUALS, GT, isWhitespace, LT, QUESTION, SINGLE_QUOTE, SLASH } from './bytes.js'
 import { ProxyFault, type ProxyFaultName } from './faults.js'
 
 export const SOAP11_ENVELOPE_NS = 'http://schemas.xmlsoap.org/soap/envelope/'
@@ -229,7 +229,7 @@ function resolve (qname: string, scopes: Scopes): { readonly ns: string | undefi
  * by a hash of its bytes and checked byte for byte, instead of a decode
  * (a native call) per name. Bounded: names are the caller's to choose.
  */
-const NAMES = new ByteStrings(512)
+const NAMES = new ByteTable<string>(512)
 const MAX_INTERNED_BYTES = 64
 
 function interned (buf: Buffer, start: number, end: number, hash: number): string | undefined {
@@ -241,7 +241,7 @@ function interned (buf: Buffer, start: number, end: number, hash: number): strin
     if ((buf[i] as number) >= 0x80) return undefined
   }
   const name = buf.toString('latin1', start, end)
-  NAMES.keep(hash, name)
+  NAMES.keep(buf, start, end, hash, name)
   return name
 }
 

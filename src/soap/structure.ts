@@ -14,7 +14,7 @@
  * is sent), holding at most one incomplete tag; comment, CDATA and
  * processing instruction contents are skipped without being kept.
  */
-import { BANG, ByteStrings, DASH, DOUBLE_QUOTE, GT, isWhitespace, LT, QUESTION, SINGLE_QUOTE, SLASH } from './bytes.js'
+import { BANG, ByteTable, DASH, DOUBLE_QUOTE, GT, hashOf, isWhitespace, LT, QUESTION, SINGLE_QUOTE, SLASH } from './bytes.js'
 import { ProxyFault, type ProxyFaultName } from './faults.js'
 import { MAX_NAME_BYTES, type EnvelopeStart } from './locate-scanner.js'
 
@@ -110,34 +110,37 @@ function parseTag (text: string): ParsedTag {
 
 /**
  * Tags repeat from call to call (`SOAP-ENV:Body`, `sessiontoken
- * xsi:type='xsd:string'`): a tag text met before is the string made then,
- * found by a hash of its bytes and checked byte for byte, and a start tag
- * met before is its parse from then (what the tag says by itself; where it
- * stands is checked every time). Bounded: tags are the caller's to choose.
+ * xsi:type='xsd:string'`): a start tag met before is its parse from then
+ * (what the tag says by itself; where it stands is checked every time),
+ * an end tag the name read then, found by a hash of the tag's bytes and
+ * used only when the bytes are the same. Bounded: tags are the caller's to
+ * choose (at most MAX_TAGS of each, of at most MAX_KEPT_TAG_BYTES).
  */
 const MAX_TAGS = 1024
-const TAG_TEXTS = new ByteStrings(MAX_TAGS)
-const PARSED_TAGS = new Map<string, ParsedTag>()
+const START_TAGS = new ByteTable<ParsedTag>(MAX_TAGS)
+const END_TAGS = new ByteTable<string>(MAX_TAGS)
 const MAX_KEPT_TAG_BYTES = 512
 
-function tagText (buf: Buffer, start: number, end: number): string {
-  if (end - start > MAX_KEPT_TAG_BYTES) return buf.toString('latin1', start, end)
-  let hash = 0x811c9dc5
-  for (let i = start; i < end; i++) hash = Math.imul(hash ^ (buf[i] as number), 0x01000193)
-  const known = TAG_TEXTS.find(buf, start, end, hash)
+/** The start tag whose text (between `<` and `>`) is `buf[start, end)`. */
+function startTagAt (buf: Buffer, start: number, end: number): ParsedTag {
+  if (end - start > MAX_KEPT_TAG_BYTES) return parseTag(buf.toString('latin1', start, end))
+  const hash = hashOf(buf, start, end)
+  const known = START_TAGS.find(buf, start, end, hash)
   if (known !== undefined) return known
-  const text = buf.toString('latin1', start, end)
-  TAG_TEXTS.keep(hash, text)
-  return text
+  const tag = parseTag(buf.toString('latin1', start, end))
+  START_TAGS.keep(buf, start, end, hash, tag)
+  return tag
 }
 
-function parsedTag (text: string): ParsedTag {
-  let tag = PARSED_TAGS.get(text)
-  if (tag === undefined) {
-    tag = parseTag(text)
-    if (text.length <= MAX_KEPT_TAG_BYTES && PARSED_TAGS.size < MAX_TAGS) PARSED_TAGS.set(text, tag)
-  }
-  return tag
+/** The name an end tag whose text (between `</` and `>`) is `buf[start, end)` closes. */
+function endTagAt (buf: Buffer, start: number, end: number): string {
+  if (end - start > MAX_KEPT_TAG_BYTES) return buf.toString('latin1', start, end).trimEnd()
+  const hash = hashOf(buf, start, end)
+  const known = END_TAGS.find(buf, start, end, hash)
+  if (known !== undefined) return known
+  const qname = buf.toString('latin1', start, end).trimEnd()
+  END_TAGS.keep(buf, start, end, hash, qname)
+  return qname
 }
 
 export class SoapStructureCheck {
@@ -210,8 +213,8 @@ export class SoapStructureCheck {
         const end = this.#tagEnd(buf, lt)
         if (end < 0) return this.#keep(buf, lt)
         if (this.#deep.length > 0 || (next !== SLASH && (this.#stack[this.#stack.length - 1] as Open | undefined)?.role === 'other')) this.#deepTag(buf, lt, end, next === SLASH)
-        else if (next === SLASH) this.#endTag(tagText(buf, lt + 2, end))
-        else this.#startTag(tagText(buf, lt + 1, end))
+        else if (next === SLASH) this.#endTag(endTagAt(buf, lt + 2, end))
+        else this.#startTag(startTagAt(buf, lt + 1, end))
         pos = end + 1
       }
     }
@@ -294,15 +297,13 @@ export class SoapStructureCheck {
     }
   }
 
-  #endTag (text: string): void {
-    const qname = text.trimEnd()
+  #endTag (qname: string): void {
     const open = this.#stack.pop()
     if (open === undefined) structure('an end tag after the Envelope')
     if (open.qname !== qname) malformed(`end tag ${JSON.stringify(qname.slice(0, 64))} does not close ${JSON.stringify(open.qname.slice(0, 64))}`)
   }
 
-  #startTag (text: string): void {
-    const tag = parsedTag(text)
+  #startTag (tag: ParsedTag): void {
     const namespaces = tag.namespaces
     for (const prefix of tag.prefixedAttributes) {
       if (prefix !== 'xml' && this.#resolve(prefix, namespaces) === undefined) malformed(`the namespace prefix ${JSON.stringify(prefix.slice(0, 64))} is not declared`)
