@@ -35,9 +35,9 @@ const { values } = parseArgs({
 })
 const QUICK = values.quick
 const RUNS = QUICK ? 1 : 3
-// The small call: ROTATIONS rounds of one SLICE_SECONDS load on every path in turn.
-const ROTATIONS = QUICK ? 3 : 9
-const SLICE_SECONDS = QUICK ? 1 : 2
+// The small call: ROTATIONS rounds of SLICE_SECONDS loads, each path next to one of the baseline.
+const ROTATIONS = QUICK ? 3 : 15
+const SLICE_SECONDS = 1
 const SIZES = QUICK ? [1024, 100 * 1024, 10 * 1024 ** 2] : [1024, 10 * 1024, 100 * 1024, 1024 ** 2, 10 * 1024 ** 2, 100 * 1024 ** 2]
 const UPLOADS = [200 * 1024 ** 2, 1024 ** 3]
 const started = Date.now()
@@ -86,12 +86,11 @@ if (redis === undefined) log('redis-server is not installed (apt-get install red
 
 // ---------------------------------------------------------------- 1. small SOAP call (about 2 KB) at 50 connections
 
-// A shared machine's speed changes several-fold within a minute, so a
-// row's runs meet the machine at moments close to the baseline's: short
-// slices of load, one per path in turn, ROTATIONS times, and one last
-// baseline slice. A row's ratio to the baseline is the median over the
-// rotations of its slice against the geometric mean of the baseline
-// slices just before and just after it.
+// A shared machine's speed changes several-fold within a minute, so every
+// row is measured in pairs: one short slice of load on it and one on the
+// baseline right before or after (the order alternating from pair to
+// pair), ROTATIONS times. A row's ratio to the baseline is the median of
+// its pairs' ratios.
 const SMALL = 2048
 const paths = [
   { name: 'direct', target: upstream, body: bodyOfSize('', SMALL) },
@@ -108,14 +107,20 @@ const loadPath = ({ target, body, identity, adminUrl = proxy.adminUrl }, duratio
 }
 for (const path of paths) await loadPath(path, 2) // warm-up (JIT, pools)
 const tokensBeforeWarm = tokenRequests()
+const baselinePath = paths.find(p => p.name === 'baseline')
+const others = paths.filter(p => p !== baselinePath)
 const rotations = []
 for (let rotation = 0; rotation < ROTATIONS; rotation++) {
-  const slices = {}
-  for (const path of paths) slices[path.name] = await loadPath(path, SLICE_SECONDS)
-  rotations.push(slices)
-  log(`small call, rotation ${rotation + 1}: ${paths.map(p => `${p.name} ${slices[p.name].rps.toFixed(0)} req/s ${slices[p.name].cpuUsPerReq.toFixed(0)} µs`).join(', ')}`)
+  const pairs = {}
+  for (const [i, path] of others.entries()) {
+    const baselineFirst = (rotation + i) % 2 === 0
+    const first = await loadPath(baselineFirst ? baselinePath : path, SLICE_SECONDS)
+    const second = await loadPath(baselineFirst ? path : baselinePath, SLICE_SECONDS)
+    pairs[path.name] = baselineFirst ? { slice: second, baseline: first } : { slice: first, baseline: second }
+  }
+  rotations.push(pairs)
+  log(`small call, rotation ${rotation + 1}: ${others.map(p => `${p.name} ${pairs[p.name].slice.rps.toFixed(0)} req/s ${pairs[p.name].slice.cpuUsPerReq.toFixed(0)} µs (baseline ${pairs[p.name].baseline.rps.toFixed(0)} req/s ${pairs[p.name].baseline.cpuUsPerReq.toFixed(0)} µs)`).join(', ')}`)
 }
-const closingBaseline = await loadPath(paths[1], SLICE_SECONDS)
 const warmTokenRequests = tokenRequests() - tokensBeforeWarm
 
 // ---------------------------------------------------------------- 1b. the shared store's cost
@@ -158,19 +163,20 @@ for (const key of ['session', 'network']) {
   sideBySide[key] = { runs: ratios.length, rps: median(ratios.map(r => r.rps)), cpu: median(ratios.map(r => r.cpu)), lowest: Math.min(...ratios.map(r => r.rps)), highest: Math.max(...ratios.map(r => r.rps)) }
 }
 
-const baselineAround = (rotation) => Math.sqrt(rotations[rotation].baseline.rps * (rotations[rotation + 1]?.baseline ?? closingBaseline).rps)
-const smallMedian = Object.fromEntries(paths.map(({ name }) => {
-  const slices = rotations.map(r => r[name])
-  return [name, {
-    rps: median(slices.map(r => r.rps)),
-    p99: median(slices.map(r => r.p99)),
-    p50: median(slices.map(r => r.p50)),
-    cpu: median(slices.map(r => r.cpuUsPerReq)),
-    busy: median(slices.map(r => r.busy)),
-    vsBaseline: median(rotations.map((r, i) => r[name].rps / baselineAround(i))),
-    ...(nginx === undefined ? {} : { vsNginx: median(rotations.map(r => r[name].rps / r.nginx.rps)) }),
-  }]
-}))
+/** A row's medians over its slices, and over its pairs of its ratios to the baseline (and to nginx, through their pairs). */
+const rowOf = (slices, pairRatio, pairCpuRatio) => ({
+  rps: median(slices.map(r => r.rps)),
+  p99: median(slices.map(r => r.p99)),
+  p50: median(slices.map(r => r.p50)),
+  cpu: median(slices.map(r => r.cpuUsPerReq)),
+  busy: median(slices.map(r => r.busy)),
+  vsBaseline: median(rotations.map(pairRatio)),
+  cpuVsBaseline: median(rotations.map(pairCpuRatio)),
+  ...(nginx === undefined ? {} : { vsNginx: median(rotations.map(r => pairRatio(r) / (r.nginx.slice.rps / r.nginx.baseline.rps))) }),
+})
+const smallMedian = Object.fromEntries(paths.map(({ name }) => [name, name === 'baseline'
+  ? rowOf(rotations.flatMap(r => Object.values(r).map(pair => pair.baseline)), () => 1, () => 1)
+  : rowOf(rotations.map(r => r[name].slice), r => r[name].slice.rps / r[name].baseline.rps, r => r[name].slice.cpuUsPerReq / r[name].baseline.cpuUsPerReq)]))
 
 // ---------------------------------------------------------------- 2. body-size sweep (session-token path)
 
