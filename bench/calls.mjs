@@ -21,10 +21,16 @@ export async function logon (proxyUrl) {
   return token
 }
 
-/** autocannon against the SOAP router; CPU of `pid` over the run, per call and as the share of one CPU it kept busy. */
-export async function load ({ url, body, connections, duration, amount, pid }) {
+/**
+ * autocannon against the SOAP router; CPU of `pid` over the run, per call
+ * and as the share of one CPU it kept busy. `afterwards` runs after the
+ * load and before the CPU is read (the proxy's metrics read: what the
+ * proxy defers to a `/metrics` scrape is counted with the calls).
+ */
+export async function load ({ url, body, connections, duration, amount, pid, afterwards }) {
   const before = pid === undefined ? 0 : cpuMs(pid)
   const result = await autocannon({ url: `${url}/nl/jsp/soaprouter.jsp`, method: 'POST', headers: HEADERS, body, connections, ...(amount === undefined ? { duration } : { amount }), timeout: 120 })
+  await afterwards?.()
   const cpu = pid === undefined ? 0 : cpuMs(pid) - before
   const total = result.requests.total
   if (result.errors > 0 || result.non2xx > 0) throw new Error(`${url}: ${result.errors} errors, ${result.non2xx} non-2xx answers`)
@@ -36,13 +42,14 @@ export async function load ({ url, body, connections, duration, amount, pid }) {
  * connections each, so that every side meets the same machine at every
  * moment; which one starts first alternates from run to run (the first of
  * two simultaneous loads gets a few per cent more). `around` wraps each
- * run (a check of the proxy's metrics). One object per run, by side name.
+ * run (a check of the proxy's metrics, whose read is each load's
+ * `afterwards`). One object per run, by side name.
  */
 export async function sideBySideRuns (sides, { runs, duration, around = (fn) => fn() }) {
   const results = []
   for (let run = 0; run < runs; run++) {
     const order = run % 2 === 0 ? sides : [...sides].reverse()
-    const loads = await around(() => Promise.all(order.map(([, target, body]) => load({ url: target.url, body, connections: 25, duration, pid: target.child.pid }))))
+    const loads = await around((afterwards) => Promise.all(order.map(([, target, body]) => load({ url: target.url, body, connections: 25, duration, pid: target.child.pid, afterwards }))))
     results.push(Object.fromEntries(order.map(([name], i) => [name, loads[i]])))
   }
   return results
@@ -94,11 +101,16 @@ export async function callsByIdentity (adminUrl) {
 /**
  * Runs `fn` (a load on the proxy) and checks from the proxy's metrics that
  * every call it made was identified as `expected` (`integration/auth_path`).
+ * `fn` is given the read of the metrics after it, to run as its load's
+ * `afterwards` (inside the load's CPU measurement); when it does not, the
+ * read follows it.
  */
 export async function expectIdentity (adminUrl, expected, fn) {
   const before = await callsByIdentity(adminUrl)
-  const result = await fn()
-  const after = await callsByIdentity(adminUrl)
+  let after
+  const readAfter = async () => { after = await callsByIdentity(adminUrl) }
+  const result = await fn(readAfter)
+  if (after === undefined) await readAfter()
   const delta = Object.entries(after).map(([key, n]) => [key, n - (before[key] ?? 0)]).filter(([, n]) => n > 0)
   const wrong = delta.filter(([key]) => key !== expected)
   if (wrong.length > 0 || delta.length === 0) throw new Error(`expected every call to be identified as ${expected}, the proxy counted ${delta.map(([k, n]) => `${n} × ${k}`).join(', ') || 'none'}`)

@@ -38,6 +38,8 @@ const RUNS = QUICK ? 1 : 3
 // The small call: ROTATIONS rounds of SLICE_SECONDS loads, each path next to one of the baseline.
 const ROTATIONS = QUICK ? 3 : 15
 const SLICE_SECONDS = 1
+// The body-size sweep: pairs of 1 s loads up to 100 KiB; RUNS pairs of a fixed number of calls above.
+const SWEEP_PAIRS = QUICK ? 3 : 9
 const SIZES = QUICK ? [1024, 100 * 1024, 10 * 1024 ** 2] : [1024, 10 * 1024, 100 * 1024, 1024 ** 2, 10 * 1024 ** 2, 100 * 1024 ** 2]
 const UPLOADS = [200 * 1024 ** 2, 1024 ** 3]
 const started = Date.now()
@@ -102,7 +104,7 @@ const paths = [
 ]
 /** One load on a path; on the proxy, checked against the proxy's count of how each call was identified. */
 const loadPath = ({ target, body, identity, adminUrl = proxy.adminUrl }, duration) => {
-  const run = () => load({ url: target.url, body, connections: 50, duration, pid: target.child.pid })
+  const run = (afterwards) => load({ url: target.url, body, connections: 50, duration, pid: target.child.pid, afterwards })
   return identity === undefined ? run() : expectIdentity(adminUrl, identity, run)
 }
 for (const path of paths) await loadPath(path, 2) // warm-up (JIT, pools)
@@ -181,18 +183,22 @@ const smallMedian = Object.fromEntries(paths.map(({ name }) => [name, name === '
 // ---------------------------------------------------------------- 2. body-size sweep (session-token path)
 
 const sweep = []
+/** A read of the proxy's metrics after each of its sweep runs, inside the run's CPU measurement (as in 1.). */
+const scrape = () => fetch(`${proxy.adminUrl}/metrics`).then(r => r.text())
 for (const size of SIZES) {
   const row = { size }
   const connections = size >= 10 * 1024 ** 2 ? 2 : size >= 1024 ** 2 ? 4 : 16
   const amount = size >= 100 * 1024 ** 2 ? 6 : size >= 10 * 1024 ** 2 ? 20 : 100
   const sides = [['baseline', baseline, bodyOfSize('', size)], ['proxy', proxy, bodyOfSize(session, size)]]
   const runs = { baseline: [], proxy: [] }
-  // The baseline and the proxy in turn, run by run (close moments of the machine).
-  for (let run = 0; run < RUNS; run++) {
-    for (const [name, target, body] of sides) runs[name].push(await load({ url: target.url, body, connections, pid: target.child.pid, ...(size >= 1024 ** 2 ? { amount } : { duration: QUICK ? 2 : 3 }) }))
+  // Pairs, as for the small call: the baseline and the proxy one right after the other, the order alternating.
+  const timed = size < 1024 ** 2
+  for (let pair = 0; pair < (timed ? SWEEP_PAIRS : RUNS); pair++) {
+    for (const [name, target, body] of pair % 2 === 0 ? sides : [...sides].reverse()) runs[name].push(await load({ url: target.url, body, connections, pid: target.child.pid, ...(timed ? { duration: 1 } : { amount }), ...(name === 'proxy' ? { afterwards: scrape } : {}) }))
   }
   for (const name of ['baseline', 'proxy']) row[name] = { mbps: median(runs[name].map(r => r.mbps)), cpu: median(runs[name].map(r => r.cpuUsPerReq)) }
   row.cpuRatio = median(runs.proxy.map((r, i) => r.cpuUsPerReq / runs.baseline[i].cpuUsPerReq))
+  row.mbpsRatio = median(runs.proxy.map((r, i) => r.mbps / runs.baseline[i].mbps))
   sweep.push(row)
   log(`body ${formatSize(size)}: baseline ${row.baseline.mbps.toFixed(1)} MB/s ${row.baseline.cpu.toFixed(0)} µs/req, proxy ${row.proxy.mbps.toFixed(1)} MB/s ${row.proxy.cpu.toFixed(0)} µs/req`)
 }
@@ -262,6 +268,7 @@ const { generated, docPath } = await writeReport(ROOT, {
   seconds: (Date.now() - started) / 1000,
   rotations: ROTATIONS,
   sliceSeconds: SLICE_SECONDS,
+  sweepPairs: SWEEP_PAIRS,
   pinned: CPUS,
   small: smallMedian,
   sweep,
