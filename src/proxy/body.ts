@@ -1,8 +1,9 @@
 /**
  * The two body paths (docs/architecture.md#body-paths): a body up to the
  * replay limit is read whole, rewritten in memory and kept (in the chunks
- * it came in) to be sent and replayed; a larger one has only its head read (and rewritten) and the rest
- * streamed, so memory per request does not grow with the body.
+ * it came in) to be sent and replayed; a larger one has only its head
+ * read (and rewritten) and the rest streamed, so memory per request does
+ * not grow with the body.
  *
  * Reading and rewriting are two steps: identity is decided from the
  * located elements in between (a Logon answered locally, a passthrough
@@ -87,13 +88,22 @@ export async function readRequestBody (source: IncomingMessage, declaredLength: 
 }
 
 /**
- * A body read whole. In several chunks, it is kept as they came when the
- * first holds what the proxy locates (once found, more bytes never change
- * what locateSoap found), and each is checked in turn; otherwise (the
- * method or its token beyond the first chunk) the chunks are joined.
+ * Chunks kept as they came, at most: a body that came in more (a client
+ * sending a few bytes at a time) is joined, so that Campaign never gets
+ * it in as many writes, nor is a request left holding as many objects.
+ * 64 socket reads of 64 KiB are 4 MiB, past the default replay limit.
+ */
+export const MAX_KEPT_CHUNKS = 64
+
+/**
+ * A body read whole. In several chunks (up to MAX_KEPT_CHUNKS), it is
+ * kept as they came when the first holds what the proxy locates (once
+ * found, more bytes never change what locateSoap found), and each is
+ * checked in turn; otherwise (the method or its token beyond the first
+ * chunk, or too many chunks) the chunks are joined.
  */
 function whole ({ chunks, size }: Gathered): ReadBody {
-  if (chunks.length > 1) {
+  if (chunks.length > 1 && chunks.length <= MAX_KEPT_CHUNKS) {
     const first = chunks[0] as Buffer
     const result = locateSoap(first, false, PROXY_LOCATE)
     if (result.kind === 'found') {

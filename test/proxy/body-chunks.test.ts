@@ -6,7 +6,7 @@ import type { IncomingMessage } from 'node:http'
 import { Readable } from 'node:stream'
 import fc from 'fast-check'
 import t from 'tap'
-import { credentialRanges, isKept, outgoingBody, readRequestBody, type BodyLimits, type KeptBody } from '../../src/proxy/body.js'
+import { credentialRanges, isKept, MAX_KEPT_CHUNKS, outgoingBody, readRequestBody, type BodyLimits, type KeptBody } from '../../src/proxy/body.js'
 import { ProxyFault } from '../../src/soap/faults.js'
 import { soapEnvelope } from '../fixtures/soap.js'
 
@@ -75,6 +75,19 @@ t.test('a later chunk is checked to its last byte', async t => {
   t.equal(await rewrite([cutShort.slice(0, cut), cutShort.slice(cut)], true), 'notXml', 'a body that ends inside markup')
   const trailing = `${CALL}<extra/>`
   t.equal(await rewrite([trailing.slice(0, cut), trailing.slice(cut)], true), 'badStructure', 'a second root element after the Envelope')
+})
+
+t.test('a body that came in more chunks than are kept is joined', async t => {
+  const cut = CALL.indexOf('<name')
+  const tail = CALL.slice(cut)
+  const pieces = [CALL.slice(0, cut), ...Array.from({ length: MAX_KEPT_CHUNKS }, (_, i) => tail.slice(i, i + 1)), tail.slice(MAX_KEPT_CHUNKS)]
+  const result = await rewrite(pieces, true)
+  if (typeof result === 'string') return t.fail(`refused: ${result}`)
+  t.ok(Buffer.isBuffer(result.body), 'one buffer, not a write per chunk')
+  t.equal(bytesOf(result.body).toString(), REWRITTEN, 'the token emptied')
+  const kept = await rewrite([CALL.slice(0, cut), ...Array.from({ length: MAX_KEPT_CHUNKS - 2 }, (_, i) => tail.slice(i, i + 1)), tail.slice(MAX_KEPT_CHUNKS - 2)], true)
+  if (typeof kept === 'string') return t.fail(`refused: ${kept}`)
+  t.equal(Array.isArray(kept.body) ? kept.body.length : 0, MAX_KEPT_CHUNKS, 'up to the bound, kept as they came')
 })
 
 t.test('a body in one chunk is one buffer', async t => {
