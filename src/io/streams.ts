@@ -8,14 +8,41 @@
 export interface Gathered {
   readonly chunks: Buffer[]
   size: number
+  /** Small chunks at the end of `chunks`, not yet joined. */
+  small: number
 }
 
 export function gathered (): Gathered {
-  return { chunks: [], size: 0 }
+  return { chunks: [], size: 0, small: 0 }
+}
+
+/** A chunk under this size is small: a socket read brings up to 64 KiB, a client sending a few bytes at a time far less. */
+export const SMALL_CHUNK_BYTES = 4096
+/**
+ * Small chunks in a row are joined into one when there are this many, so
+ * that a body trickled a byte per read is held in about a sixty-fourth as
+ * many objects (each costs far more than one byte), with each byte copied
+ * once.
+ */
+export const MAX_SMALL_CHUNKS = 64
+
+/** Adds `chunk` to `into`, joining the small chunks at its end when MAX_SMALL_CHUNKS of them wait. */
+export function gather (into: Gathered, chunk: Buffer): void {
+  into.chunks.push(chunk)
+  into.size += chunk.length
+  if (chunk.length >= SMALL_CHUNK_BYTES) {
+    into.small = 0
+    return
+  }
+  into.small += 1
+  if (into.small < MAX_SMALL_CHUNKS) return
+  const run = into.chunks.splice(into.chunks.length - MAX_SMALL_CHUNKS)
+  into.chunks.push(Buffer.concat(run))
+  into.small = 0
 }
 
 /** The gathered bytes as one buffer (no copy for a single chunk). */
-export function joined ({ chunks, size }: Gathered): Buffer {
+export function joined ({ chunks, size }: Pick<Gathered, 'chunks' | 'size'>): Buffer {
   return chunks.length === 1 ? chunks[0] as Buffer : Buffer.concat(chunks, size)
 }
 
@@ -28,8 +55,7 @@ export async function readUpTo (iterator: AsyncIterator<Buffer>, limit: number, 
   while (into.size < limit) {
     const next = await iterator.next()
     if (next.done === true) return true
-    into.chunks.push(next.value)
-    into.size += next.value.length
+    gather(into, next.value)
   }
   return false
 }
@@ -43,7 +69,7 @@ export async function readUpTo (iterator: AsyncIterator<Buffer>, limit: number, 
 export function readAll (source: NodeJS.ReadableStream): Promise<Gathered> {
   return new Promise((resolve, reject) => {
     const into = gathered()
-    const onData = (chunk: Buffer): void => { into.chunks.push(chunk); into.size += chunk.length }
+    const onData = (chunk: Buffer): void => { gather(into, chunk) }
     const cleanup = (): void => {
       source.off('data', onData)
       source.off('end', onEnd)

@@ -5,7 +5,7 @@ import t from 'tap'
 import type { IntegrationConfig } from '../../src/config/types.js'
 import { emptyTally, Inventory, MAX_METHODS_PER_ENTRY, MAX_UNKNOWN_CALLERS, type InventoryCall } from '../../src/observability/inventory.js'
 import { MAX_METHOD_LABELS, MAX_PENDING_OBSERVATIONS, ProxyMetrics } from '../../src/observability/metrics.js'
-import { gathered, joined, readUpTo } from '../../src/io/streams.js'
+import { gather, gathered, joined, MAX_SMALL_CHUNKS, readUpTo, SMALL_CHUNK_BYTES } from '../../src/io/streams.js'
 
 const CRM: IntegrationConfig = { name: 'crm', mode: 'passthrough', login: 'crm', passwordHash: undefined, networks: [], clientCertificates: [], technicalAccount: undefined, allowedMethods: undefined, allowedPaths: undefined }
 
@@ -111,4 +111,21 @@ t.test('request metrics are counted apart and handed to prom-client when read, n
   t.match(text, `campaign_ims_proxy_added_duration_seconds_bucket{le="0.001",integration="crm"} ${calls}`, 'in its bucket (total minus upstream)')
   call(200, 0.003)
   t.match(await metrics.text(), `status="200",fault=""} ${calls + 1}`, 'a later call is added to the same series')
+})
+
+t.test('a body trickled a few bytes per read is held in few objects, every byte in order', async t => {
+  const bytes = Buffer.from(Array.from({ length: 10_000 }, (_, i) => 65 + (i % 26)))
+  const into = gathered()
+  // One byte per read, then a large read, then small ones again.
+  const reads = [...Array.from({ length: 5000 }, (_, i) => bytes.subarray(i, i + 1)), bytes.subarray(5000, 5000 + SMALL_CHUNK_BYTES), ...Array.from({ length: 10_000 - 5000 - SMALL_CHUNK_BYTES }, (_, i) => bytes.subarray(5000 + SMALL_CHUNK_BYTES + i, 5000 + SMALL_CHUNK_BYTES + i + 1))]
+  t.equal(await readUpTo(Readable.from(reads)[Symbol.asyncIterator]() as AsyncIterator<Buffer>, 1_000_000, into), true, 'read to its end')
+  t.same(joined(into), bytes, 'every byte, in order')
+  t.equal(into.size, bytes.length, 'its size')
+  t.ok(into.chunks.length < 200, `held in ${into.chunks.length} chunks, not ${reads.length}`)
+  t.ok(into.chunks.includes(reads[5000] as Buffer), 'a large read is kept as it came')
+  const direct = gathered()
+  for (let i = 0; i < MAX_SMALL_CHUNKS - 1; i++) gather(direct, Buffer.from('x'))
+  t.equal(direct.chunks.length, MAX_SMALL_CHUNKS - 1, 'fewer small chunks than the bound: kept as they came')
+  gather(direct, Buffer.from('y'))
+  t.same(direct.chunks.map(String), [`${'x'.repeat(MAX_SMALL_CHUNKS - 1)}y`], 'at the bound: joined into one')
 })

@@ -28,11 +28,11 @@ function split (text: string, cuts: readonly number[]): string[] {
 const bytesOf = (body: KeptBody): Buffer => Buffer.isBuffer(body) ? body : Buffer.concat(body)
 
 /** What the proxy would send for `chunks`, or the fault it refuses them with. */
-async function rewrite (chunks: readonly string[], declared: boolean): Promise<{ body: KeptBody, length: number | undefined } | string> {
+async function rewrite (chunks: readonly string[], declared: boolean, limits = LIMITS): Promise<{ body: KeptBody, length: number | undefined } | string> {
   const text = chunks.join('')
   try {
-    const read = await readRequestBody(source(chunks), declared ? Buffer.byteLength(text) : undefined, LIMITS)
-    const out = outgoingBody(read, credentialRanges(read.location), LIMITS.maxBodyBytes)
+    const read = await readRequestBody(source(chunks), declared ? Buffer.byteLength(text) : undefined, limits)
+    const out = outgoingBody(read, credentialRanges(read.location), limits.maxBodyBytes)
     if (!isKept(out.body)) throw new Error('a body under the replay limit was streamed')
     return { body: out.body, length: out.length }
   } catch (err) {
@@ -78,16 +78,22 @@ t.test('a later chunk is checked to its last byte', async t => {
 })
 
 t.test('a body that came in more chunks than are kept is joined', async t => {
-  const cut = CALL.indexOf('<name')
-  const tail = CALL.slice(cut)
-  const pieces = [CALL.slice(0, cut), ...Array.from({ length: MAX_KEPT_CHUNKS }, (_, i) => tail.slice(i, i + 1)), tail.slice(MAX_KEPT_CHUNKS)]
-  const result = await rewrite(pieces, true)
-  if (typeof result === 'string') return t.fail(`refused: ${result}`)
-  t.ok(Buffer.isBuffer(result.body), 'one buffer, not a write per chunk')
-  t.equal(bytesOf(result.body).toString(), REWRITTEN, 'the token emptied')
-  const kept = await rewrite([CALL.slice(0, cut), ...Array.from({ length: MAX_KEPT_CHUNKS - 2 }, (_, i) => tail.slice(i, i + 1)), tail.slice(MAX_KEPT_CHUNKS - 2)], true)
+  const limits = { ...LIMITS, replayLimitBytes: 1024 * 1024 }
+  const big = CALL.replace('<!-- ', `<!-- ${'padding '.repeat(40_000)}`)
+  const cut = big.indexOf('<name')
+  /** The head up to the token's end, then the rest in pieces of `size` bytes (not small: kept as they come while read). */
+  const piecesOf = (size: number): string[] => [big.slice(0, cut), ...Array.from({ length: Math.ceil((big.length - cut) / size) }, (_, i) => big.slice(cut + i * size, cut + (i + 1) * size))]
+  const many = piecesOf(4096)
+  t.ok(many.length > MAX_KEPT_CHUNKS, `${many.length} chunks`)
+  const joinedResult = await rewrite(many, true, limits)
+  if (typeof joinedResult === 'string') return t.fail(`refused: ${joinedResult}`)
+  t.ok(Buffer.isBuffer(joinedResult.body), 'more than the bound: one buffer, not a write per chunk')
+  t.equal(bytesOf(joinedResult.body).toString(), big.replace(`>${TOKEN}<`, '><'), 'the token emptied')
+  const few = piecesOf(8192)
+  const kept = await rewrite(few, true, limits)
   if (typeof kept === 'string') return t.fail(`refused: ${kept}`)
-  t.equal(Array.isArray(kept.body) ? kept.body.length : 0, MAX_KEPT_CHUNKS, 'up to the bound, kept as they came')
+  t.equal(Array.isArray(kept.body) ? kept.body.length : 0, few.length, `${few.length} chunks, within the bound: kept as they came`)
+  t.equal(bytesOf(kept.body).toString(), big.replace(`>${TOKEN}<`, '><'), 'the token emptied')
 })
 
 t.test('a body in one chunk is one buffer', async t => {
