@@ -107,10 +107,7 @@ function whole ({ chunks, size }: Gathered): ReadBody {
     const first = chunks[0] as Buffer
     const result = locateSoap(first, false, PROXY_LOCATE)
     if (result.kind === 'found') {
-      const structure = new SoapStructureCheck(result.location.envelope)
-      structure.push(first.subarray(result.location.envelope.contentStart))
-      for (let i = 1; i < chunks.length; i++) structure.push(chunks[i] as Buffer)
-      structure.end()
+      checkSoapStructure(chunks, result.location.envelope)
       return { kind: 'whole', chunks, size, location: result.location }
     }
   }

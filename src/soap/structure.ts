@@ -360,9 +360,14 @@ export class SoapStructureCheck {
   }
 }
 
-/** Checks a whole body from its Envelope's content on. */
-export function checkSoapStructure (body: Buffer, envelope: EnvelopeStart): void {
+/** Checks a whole body (one buffer, or the chunks it came in, in order) from its Envelope's content on. */
+export function checkSoapStructure (body: Buffer | readonly Buffer[], envelope: EnvelopeStart): void {
   const check = new SoapStructureCheck(envelope)
-  check.push(body.subarray(envelope.contentStart))
+  if (Buffer.isBuffer(body)) {
+    check.push(body.subarray(envelope.contentStart))
+  } else {
+    check.push((body[0] as Buffer).subarray(envelope.contentStart))
+    for (let i = 1; i < body.length; i++) check.push(body[i] as Buffer)
+  }
   check.end()
 }
