@@ -62,9 +62,9 @@ export async function readUpTo (iterator: AsyncIterator<Buffer>, limit: number, 
 
 /**
  * Every chunk of a readable stream whose length the caller has bounded
- * (a declared Content-Length), as they came (joined only by whoever needs
- * one buffer): plain events, cheaper than an async iterator on the hot
- * path.
+ * (a declared Content-Length), as they came but for runs of small ones
+ * (`gather`), joined only by whoever needs one buffer: plain events,
+ * cheaper than an async iterator on the hot path.
  */
 export function readAll (source: NodeJS.ReadableStream): Promise<Gathered> {
   return new Promise((resolve, reject) => {
